@@ -1,0 +1,134 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, http
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import request
+
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+
+class RecurringContractPortal(CustomerPortal):
+    # -------------------------------------------------------------------------
+    # HOME
+    # -------------------------------------------------------------------------
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "recurring_contract_count" in counters:
+            Contract = request.env["recurring.contract"]
+            # The portal record rule limits the count to the user's company.
+            values["recurring_contract_count"] = (
+                Contract.search_count(self._prepare_contracts_domain())
+                if Contract.has_access("read")
+                else 0
+            )
+        return values
+
+    def _prepare_contracts_domain(self, state_filter=None):
+        domain = [("state", "in", ("running", "paused", "closed"))]
+        if state_filter == "running":
+            domain = [("state", "in", ("running", "paused"))]
+        elif state_filter == "closed":
+            domain = [("state", "=", "closed")]
+        return domain
+
+    def _get_contract_searchbar_sortings(self):
+        return {
+            "date": {"label": _("Start Date"), "order": "date_start desc, id desc"},
+            "name": {"label": _("Reference"), "order": "name"},
+            "next": {"label": _("Next Invoice"), "order": "next_invoice_date"},
+        }
+
+    def _get_contract_searchbar_filters(self):
+        return {
+            "all": {"label": _("All")},
+            "running": {"label": _("Running")},
+            "closed": {"label": _("Closed")},
+        }
+
+    # -------------------------------------------------------------------------
+    # ROUTES
+    # -------------------------------------------------------------------------
+
+    @http.route(
+        ["/my/contracts", "/my/contracts/page/<int:page>"],
+        type="http",
+        auth="user",
+        website=True,
+    )
+    def portal_my_contracts(self, page=1, sortby=None, filterby=None, **kw):
+        Contract = request.env["recurring.contract"]
+        sortings = self._get_contract_searchbar_sortings()
+        filters = self._get_contract_searchbar_filters()
+        sortby = sortby if sortby in sortings else "date"
+        filterby = filterby if filterby in filters else "all"
+        domain = self._prepare_contracts_domain(filterby)
+        pager = portal_pager(
+            url="/my/contracts",
+            url_args={"sortby": sortby, "filterby": filterby},
+            total=Contract.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        # No sudo: the portal record rule decides what the user may list.
+        contracts = Contract.search(
+            domain,
+            order=sortings[sortby]["order"],
+            limit=self._items_per_page,
+            offset=pager["offset"],
+        )
+        request.session["my_contracts_history"] = contracts.ids[:100]
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "contracts": contracts,
+                "page_name": "recurring_contract",
+                "pager": pager,
+                "default_url": "/my/contracts",
+                "searchbar_sortings": sortings,
+                "sortby": sortby,
+                "searchbar_filters": filters,
+                "filterby": filterby,
+            }
+        )
+        return request.render("recurring_billing.portal_my_contracts", values)
+
+    @http.route(
+        ["/my/contracts/<int:contract_id>"],
+        type="http",
+        auth="public",
+        website=True,
+    )
+    def portal_contract_page(
+        self, contract_id, access_token=None, report_type=None, download=False, **kw
+    ):
+        try:
+            # Either the record rule grants read, or the token matches:
+            # only then is a sudo record returned.
+            contract_sudo = self._document_check_access(
+                "recurring.contract", contract_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report_type in ("html", "pdf", "text"):
+            return self._show_report(
+                model=contract_sudo,
+                report_type=report_type,
+                report_ref="recurring_billing.action_report_recurring_contract",
+                download=download,
+            )
+        values = self._get_page_view_values(
+            contract_sudo,
+            access_token,
+            {
+                "contract": contract_sudo,
+                "page_name": "recurring_contract",
+                "invoices": contract_sudo._get_portal_invoices(),
+                "forecast": contract_sudo._get_forecast_periods(12),
+                "report_type": "html",
+                "res_company": contract_sudo.company_id,
+            },
+            "my_contracts_history",
+            False,
+        )
+        return request.render("recurring_billing.portal_contract_page", values)

@@ -1,0 +1,23 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class ProductTemplate(models.Model):
+    _inherit = "product.template"
+
+    recurring_ok = fields.Boolean(
+        string="Recurring",
+        help="Sold on a recurring contract: confirming a sale order creates "
+        "the contract, which bills it every period.",
+    )
+    recurring_rule_type = fields.Selection(
+        selection=[
+            ("daily", "Days"),
+            ("weekly", "Weeks"),
+            ("monthly", "Months"),
+            ("yearly", "Years"),
+        ],
+        string="Recurrence",
+        default="monthly",
+    )
+    recurring_interval = fields.Integer(string="Repeat Every", default=1)

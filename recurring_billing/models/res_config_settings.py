@@ -1,0 +1,26 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    recurring_journal_id = fields.Many2one(
+        related="company_id.recurring_journal_id",
+        readonly=False,
+    )
+    recurring_invoice_action = fields.Selection(
+        selection=[
+            ("draft", "Create draft"),
+            ("post", "Post"),
+            ("post_send", "Post and send"),
+        ],
+        string="Default Invoice Action",
+        default="post",
+        config_parameter="recurring_billing.default_invoice_action",
+    )
+    recurring_reminder_days = fields.Integer(
+        string="Reminder Days Before Invoice",
+        config_parameter="recurring_billing.reminder_days",
+        help="Email the customer this many days before each invoice (0: off).",
+    )

@@ -1,0 +1,91 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    recurring_contract_ids = fields.One2many(
+        comodel_name="recurring.contract",
+        inverse_name="sale_order_id",
+        string="Recurring Contracts",
+    )
+    recurring_contract_count = fields.Integer(
+        string="Contracts", compute="_compute_recurring_contract_count"
+    )
+
+    def _compute_recurring_contract_count(self):
+        for order in self:
+            order.recurring_contract_count = len(order.recurring_contract_ids)
+
+    def action_confirm(self):
+        result = super().action_confirm()
+        self._create_recurring_contracts()
+        return result
+
+    def _create_recurring_contracts(self):
+        """One running contract per recurrence found on the order."""
+        Contract = self.env["recurring.contract"]
+        for order in self:
+            lines = order.order_line.filtered(
+                lambda line: line.recurring_ok
+                and not line.display_type
+                and not line.recurring_contract_line_id
+            )
+            groups = lines.grouped(
+                lambda line: (
+                    line.product_id.recurring_rule_type or "monthly",
+                    line.product_id.recurring_interval or 1,
+                )
+            )
+            for (rule_type, interval), group in groups.items():
+                contract = Contract.create(
+                    order._prepare_recurring_contract_vals(rule_type, interval, group)
+                )
+                for so_line, contract_line in zip(group, contract.line_ids, strict=True):
+                    so_line.recurring_contract_line_id = contract_line
+                contract.action_start()
+                contract.message_post_with_source(
+                    "mail.message_origin_link",
+                    render_values={"self": contract, "origin": order},
+                    subtype_xmlid="mail.mt_note",
+                )
+        return True
+
+    def _prepare_recurring_contract_vals(self, rule_type, interval, lines):
+        self.ensure_one()
+        return {
+            "partner_id": self.partner_invoice_id.id,
+            "company_id": self.company_id.id,
+            "currency_id": self.currency_id.id,
+            "user_id": self.user_id.id,
+            "payment_term_id": self.payment_term_id.id,
+            "fiscal_position_id": self.fiscal_position_id.id,
+            "sale_order_id": self.id,
+            "date_start": fields.Date.to_date(self.commitment_date)
+            or fields.Date.context_today(self),
+            "recurring_rule_type": rule_type,
+            "recurring_interval": interval,
+            "note": self.note,
+            "line_ids": [
+                fields.Command.create(line._prepare_recurring_contract_line_vals())
+                for line in lines.sorted("sequence")
+            ],
+        }
+
+    def action_view_recurring_contracts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "recurring_billing.action_recurring_contract"
+        )
+        if len(self.recurring_contract_ids) == 1:
+            action.update(view_mode="form", views=[(False, "form")], res_id=self.recurring_contract_ids.id)
+        else:
+            action["domain"] = [("sale_order_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def _get_invoiceable_lines(self, final=False):
+        lines = super()._get_invoiceable_lines(final=final)
+        return lines.filtered(lambda line: not line.recurring_contract_line_id)
+

@@ -1,0 +1,2 @@
+from . import recurring_contract_close_wizard
+from . import recurring_contract_renew_wizard

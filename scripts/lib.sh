@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Shared helpers for the project's scripts: locate Odoo, the virtualenv and the
+# project's own PostgreSQL cluster. Sourced, never executed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$ROOT/.local"                       # ignored: cluster, logs, odoo.cfg
+VENV="${RB_VENV:-$ROOT/.venv}"
+PY="$VENV/bin/python"
+# Where an Odoo 18.0 Community source tree (odoo-bin + odoo/) is looked for.
+ODOO_SRC="${ODOO_SRC:-/opt/odoo18}"
+PG_PORT="${RB_PG_PORT:-54329}"
+mkdir -p "$STATE"
+
+say() { printf '\033[1m[recurring_billing]\033[0m %s\n' "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# ---------------------------------------------------------------- Odoo
+require_odoo() {
+    if [ ! -f "$ODOO_SRC/odoo-bin" ] || [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
+        die "no Odoo 18.0 source tree found at ODOO_SRC=$ODOO_SRC (looked for $ODOO_SRC/odoo-bin and $ODOO_SRC/odoo/release.py).
+    Put an Odoo 18.0 Community checkout there, or point the scripts at yours:
+        ODOO_SRC=/path/to/odoo-18.0 make test"
+    fi
+    local series
+    series=$(sed -n "s/^version_info = (\([0-9]*\), \([0-9]*\),.*/\1.\2/p" "$ODOO_SRC/odoo/release.py")
+    [ "$series" = "18.0" ] || die "ODOO_SRC=$ODOO_SRC holds Odoo $series, not 18.0"
+    ADDONS_PATH="$ODOO_SRC/odoo/addons,$ROOT"
+}
+
+# ------------------------------------------------------- system packages
+# Debian packages the project needs: PostgreSQL, wkhtmltopdf (real PDFs),
+# chromium (Odoo's browser tours) and poppler-utils (pdftoppm for docs).
+ensure_system() {
+    local missing=()
+    command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        say "installing Debian packages: ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        die "missing system packages. Install them with:
+        sudo apt-get install ${missing[*]}"
+    fi
+}
+
+# ------------------------------------------------------------ virtualenv
+ensure_venv() {
+    local stamp="$VENV/.requirements.sha"
+    local want
+    want=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)
+    if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    say "preparing the virtualenv in $VENV"
+    [ -x "$PY" ] || python3 -m venv "$VENV"
+    "$PY" -m pip install -q --upgrade pip wheel setuptools
+    "$PY" -m pip install -q -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"
+    echo "$want" >"$stamp"
+}
+
+# ------------------------------------------------------------ PostgreSQL
+pg_bin() {
+    local d
+    for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && { echo "$d"; return; }; done
+    dirname "$(command -v initdb)"
+}
+
+# The cluster lives in .local/pgdata and listens only on a unix socket. As
+# root, PostgreSQL must run as another user: the Debian 'postgres' account.
+pg_data_dir() {
+    local d="$STATE/pgdata"
+    if is_root && ! runuser -u postgres -- test -x "$STATE" 2>/dev/null; then
+        # The postgres account cannot reach the clone (e.g. under /root):
+        # keep the cluster in a private folder named after the clone.
+        d="/var/tmp/recurring_billing-$(echo "$ROOT" | sha1sum | cut -c1-10)/pgdata"
+    fi
+    echo "$d"
+}
+
+pg_run() {  # run a PostgreSQL server binary as the cluster owner
+    if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+ensure_pg() {
+    PGDATA_DIR=$(pg_data_dir)
+    PG_SOCKET="$(dirname "$PGDATA_DIR")/run"
+    local bin; bin=$(pg_bin)
+    mkdir -p "$(dirname "$PGDATA_DIR")" "$PG_SOCKET"
+    is_root && chown postgres: "$(dirname "$PGDATA_DIR")" "$PG_SOCKET"
+    if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+        say "creating the project's PostgreSQL cluster in $PGDATA_DIR"
+        pg_run "$bin/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+        cat >>"$PGDATA_DIR/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$PG_SOCKET'
+port = $PG_PORT
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_buffers = 256MB
+max_connections = 200
+log_lock_waits = on
+CONF
+    fi
+    if ! pg_run "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then
+        pg_run "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$(dirname "$PGDATA_DIR")/postgres.log" -w start >/dev/null
+    fi
+    export PGHOST="$PG_SOCKET" PGPORT="$PG_PORT" PGUSER=odoo
+    # Odoo refuses to connect as 'postgres': give it a role of its own.
+    psql -U postgres -d postgres -qtAc "SELECT 1 FROM pg_roles WHERE rolname='odoo'" | grep -q 1 ||
+        psql -U postgres -d postgres -qc "CREATE ROLE odoo LOGIN SUPERUSER"
+}
+
+# odoo.cfg for a given database and HTTP port.
+write_odoo_cfg() {  # $1 = cfg path, $2 = db name, $3 = http port
+    cat >"$1" <<CFG
+[options]
+addons_path = $ADDONS_PATH
+data_dir = $STATE/filestore
+db_host = $PG_SOCKET
+db_port = $PG_PORT
+db_user = odoo
+db_password = False
+db_name = $2
+dbfilter = ^$2\$
+http_port = $3
+admin_passwd = admin
+list_db = False
+without_demo = False
+CFG
+}
+
+odoo_bin() { "$PY" "$ODOO_SRC/odoo-bin" "$@"; }
+
+drop_db() {
+    psql -d postgres -qc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" 2>/dev/null || true
+    rm -rf "$STATE/filestore/filestore/$1"
+}
+
+setup_all() {
+    require_odoo
+    ensure_system
+    ensure_venv
+    ensure_pg
+}
