@@ -2,6 +2,7 @@
 
 Executed by `make demo` through `odoo-bin shell`, where `env` is defined.
 """
+
 # ruff: noqa: F821  (env comes from odoo-bin shell)
 cron = env.ref("recurring_billing.ir_cron_generate_invoices")
 cron.method_direct_trigger()

@@ -2,7 +2,6 @@
 import logging
 import random
 import time
-from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -330,15 +329,14 @@ class RecurringContract(models.Model):
             if contract.journal_id.company_id == contract.company_id:
                 continue
             company = contract.company_id or self.env.company
-            contract.journal_id = (
-                company.recurring_journal_id
-                or self.env["account.journal"].search(
-                    [
-                        *self.env["account.journal"]._check_company_domain(company),
-                        ("type", "=", "sale"),
-                    ],
-                    limit=1,
-                )
+            contract.journal_id = company.recurring_journal_id or self.env[
+                "account.journal"
+            ].search(
+                [
+                    *self.env["account.journal"]._check_company_domain(company),
+                    ("type", "=", "sale"),
+                ],
+                limit=1,
             )
 
     @api.depends("journal_id", "company_id")
@@ -460,9 +458,10 @@ class RecurringContract(models.Model):
             )
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        res = super()._compute_access_url()
         for contract in self:
             contract.access_url = f"/my/contracts/{contract.id}"
+        return res
 
     @api.depends("name", "partner_id")
     def _compute_display_name(self):
@@ -516,9 +515,7 @@ class RecurringContract(models.Model):
     def _check_recurring_interval(self):
         for contract in self:
             if contract.recurring_interval < 1:
-                raise ValidationError(
-                    _("The recurrence interval must be at least 1.")
-                )
+                raise ValidationError(_("The recurrence interval must be at least 1."))
 
     @api.constrains("journal_id", "company_id")
     def _check_journal(self):
@@ -608,9 +605,7 @@ class RecurringContract(models.Model):
                         contract[field], contract
                     )
                     != contract._fields[field].convert_to_write(
-                        contract._fields[field].convert_to_cache(
-                            vals[field], contract
-                        ),
+                        contract._fields[field].convert_to_cache(vals[field], contract),
                         contract,
                     )
                 ]
@@ -622,9 +617,7 @@ class RecurringContract(models.Model):
                             "and start a new contract instead.",
                             name=contract.name,
                             fields=", ".join(
-                                contract._fields[f].get_description(self.env)[
-                                    "string"
-                                ]
+                                contract._fields[f].get_description(self.env)["string"]
                                 for f in changed
                             ),
                         )
@@ -754,7 +747,10 @@ class RecurringContract(models.Model):
         for contract in self:
             if contract.state != "draft":
                 raise UserError(
-                    _("Only a draft contract can be started (%(name)s).", name=contract.name)
+                    _(
+                        "Only a draft contract can be started (%(name)s).",
+                        name=contract.name,
+                    )
                 )
             contract._check_lines_billable()
         self.write({"state": "running"})
@@ -767,7 +763,10 @@ class RecurringContract(models.Model):
         for contract in self:
             if contract.state != "running":
                 raise UserError(
-                    _("Only a running contract can be paused (%(name)s).", name=contract.name)
+                    _(
+                        "Only a running contract can be paused (%(name)s).",
+                        name=contract.name,
+                    )
                 )
         self.write({"state": "paused"})
         for contract in self:
@@ -786,7 +785,10 @@ class RecurringContract(models.Model):
         for contract in self:
             if contract.state != "paused":
                 raise UserError(
-                    _("Only a paused contract can be resumed (%(name)s).", name=contract.name)
+                    _(
+                        "Only a paused contract can be resumed (%(name)s).",
+                        name=contract.name,
+                    )
                 )
             skipped = contract._skip_periods_before(date_resume)
             contract.state = "running"
@@ -810,9 +812,7 @@ class RecurringContract(models.Model):
             period = self._get_period(index)
             if not period or period["date_start"] >= date_resume:
                 break
-            vals_list.append(
-                self._prepare_period_vals(period, state="skipped")
-            )
+            vals_list.append(self._prepare_period_vals(period, state="skipped"))
             index += 1
         return self.env["recurring.contract.period"].create(vals_list)
 
@@ -825,7 +825,11 @@ class RecurringContract(models.Model):
             if contract.state == "closed":
                 continue
             vals = {"close_reason_id": reason.id if reason else False}
-            if contract.state == "draft" or not contract.date_end or contract.date_end > date_close:
+            if (
+                contract.state == "draft"
+                or not contract.date_end
+                or contract.date_end > date_close
+            ):
                 vals["date_end"] = max(date_close, contract.date_start)
             contract.write(vals)
             if contract.state in ("draft", "paused") or contract._is_fully_billed():
@@ -845,7 +849,10 @@ class RecurringContract(models.Model):
         for contract in self:
             if not contract.date_end:
                 raise UserError(
-                    _("Contract %(name)s has no end date to extend.", name=contract.name)
+                    _(
+                        "Contract %(name)s has no end date to extend.",
+                        name=contract.name,
+                    )
                 )
             old_end = contract.date_end
             contract.write(
@@ -891,7 +898,9 @@ class RecurringContract(models.Model):
                 "default_res_ids": self.ids,
                 "default_template_id": template.id if template else False,
                 "default_composition_mode": "comment",
-                "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
+                "default_email_layout_xmlid": (
+                    "mail.mail_notification_layout_with_responsible_signature"
+                ),
                 "force_email": True,
             },
         }
@@ -1008,7 +1017,9 @@ class RecurringContract(models.Model):
             # ir.cron runs as the superuser (so that "Run manually" works for
             # administrators); billing itself runs as the dedicated billing
             # user, bound by record rules and invoicing rights.
-            bot = self.env.ref("recurring_billing.user_billing_bot", raise_if_not_found=False)
+            bot = self.env.ref(
+                "recurring_billing.user_billing_bot", raise_if_not_found=False
+            )
             if bot:
                 self = self.with_user(bot)  # noqa: PLW0642
         date_ref = date_ref or fields.Date.context_today(self)
@@ -1202,7 +1213,9 @@ class RecurringContract(models.Model):
         self.ensure_one()
         partner = self.partner_id
         if not partner.active:
-            return _("The customer %(partner)s is archived.", partner=partner.display_name)
+            return _(
+                "The customer %(partner)s is archived.", partner=partner.display_name
+            )
         lines = self.line_ids.filtered(lambda line: not line.display_type)
         if not lines:
             return _("The contract has no lines to bill.")
@@ -1222,14 +1235,21 @@ class RecurringContract(models.Model):
                     product=product.display_name,
                 )
         if not self.journal_id.active:
-            return _("The journal %(journal)s is archived.", journal=self.journal_id.display_name)
+            return _(
+                "The journal %(journal)s is archived.",
+                journal=self.journal_id.display_name,
+            )
         company_currency = self.company_id.currency_id
         if self.currency_id != company_currency:
             # Odoo would fall back to the oldest rate, or 1.0, silently.
             has_rate = self.env["res.currency.rate"].search_count(
                 [
                     ("currency_id", "=", self.currency_id.id),
-                    ("company_id", "in", [False, self.company_id.root_id.id, self.company_id.id]),
+                    (
+                        "company_id",
+                        "in",
+                        [False, self.company_id.root_id.id, self.company_id.id],
+                    ),
                     ("name", "<=", date_ref),
                 ],
                 limit=1,
@@ -1258,7 +1278,10 @@ class RecurringContract(models.Model):
         ]
         ledger_rows = iter(
             Period.create(
-                [contract._prepare_period_vals(period) for contract, period in new_periods]
+                [
+                    contract._prepare_period_vals(period)
+                    for contract, period in new_periods
+                ]
             )
         )
         move_vals_list = []
@@ -1288,7 +1311,8 @@ class RecurringContract(models.Model):
         body = Markup(_("Invoice generated from contract %(contract)s"))
         moves._message_log_batch(
             bodies={
-                move.id: body % {"contract": move.recurring_contract_id._get_html_link()}
+                move.id: body
+                % {"contract": move.recurring_contract_id._get_html_link()}
                 for move in moves
             }
         )
@@ -1396,16 +1420,17 @@ class RecurringContract(models.Model):
         """'Period: 1 Jan 2026 - 31 Jan 2026', in the customer's language."""
         lang_code = lang_code or self.partner_id.lang
         env = self.with_context(lang=lang_code).env
-        label = env._("Period: %(start)s - %(end)s") % {
-            "start": format_date(env, period["date_start"], lang_code=lang_code),
-            "end": format_date(env, period["date_end"], lang_code=lang_code),
-        }
-        factor = self._get_proration_factor(period)
-        if factor != 1.0:
-            label += " " + env._("(prorated: %(days)s of %(full)s days)") % {
-                "days": (period["date_end"] - period["date_start"]).days + 1,
-                "full": (period["full_date_end"] - period["date_start"]).days + 1,
-            }
+        label = env._(
+            "Period: %(start)s - %(end)s",
+            start=format_date(env, period["date_start"], lang_code=lang_code),
+            end=format_date(env, period["date_end"], lang_code=lang_code),
+        )
+        if self._get_proration_factor(period) != 1.0:
+            label += " " + env._(
+                "(prorated: %(days)s of %(full)s days)",
+                days=(period["date_end"] - period["date_start"]).days + 1,
+                full=(period["full_date_end"] - period["date_start"]).days + 1,
+            )
         return label
 
     # -------------------------------------------------------------------------
@@ -1458,7 +1483,8 @@ class RecurringContract(models.Model):
         a record the portal controller checked (rule or access token)."""
         self.ensure_one()
         return self.invoice_ids.filtered(
-            lambda m: m.state == "posted" and m.move_type in ("out_invoice", "out_refund")
+            lambda m: m.state == "posted"
+            and m.move_type in ("out_invoice", "out_refund")
         ).sorted("invoice_date", reverse=True)
 
     def _get_report_base_filename(self):

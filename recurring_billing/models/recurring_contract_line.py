@@ -72,7 +72,9 @@ class RecurringContractLine(models.Model):
     price_subtotal = fields.Monetary(
         string="Subtotal", compute="_compute_amounts", store=True
     )
-    price_total = fields.Monetary(string="Total", compute="_compute_amounts", store=True)
+    price_total = fields.Monetary(
+        string="Total", compute="_compute_amounts", store=True
+    )
 
     # -------------------------------------------------------------------------
     # COMPUTE METHODS
@@ -123,8 +125,12 @@ class RecurringContractLine(models.Model):
                 product_id=line.product_id,
                 tax_ids=line.tax_ids,
             )
-            AccountTax._add_tax_details_in_base_line(base_line, line.company_id or self.env.company)
-            line.price_subtotal = base_line["tax_details"]["raw_total_excluded_currency"]
+            AccountTax._add_tax_details_in_base_line(
+                base_line, line.company_id or self.env.company
+            )
+            line.price_subtotal = base_line["tax_details"][
+                "raw_total_excluded_currency"
+            ]
             line.price_total = base_line["tax_details"]["raw_total_included_currency"]
             if line.currency_id:
                 line.price_subtotal = line.currency_id.round(line.price_subtotal)
@@ -156,7 +162,11 @@ class RecurringContractLine(models.Model):
         self.ensure_one()
         contract = self.contract_id
         if self.display_type:
-            return {"display_type": self.display_type, "name": self.name, "sequence": self.sequence}
+            return {
+                "display_type": self.display_type,
+                "name": self.name,
+                "sequence": self.sequence,
+            }
         return {
             "sequence": self.sequence,
             "product_id": self.product_id.id,
@@ -166,7 +176,9 @@ class RecurringContractLine(models.Model):
             "price_unit": self._get_prorated_price_unit(factor),
             "discount": self.discount,
             "account_id": self._get_income_account().id,
-            "tax_ids": [Command.set(contract.fiscal_position_id.map_tax(self.tax_ids).ids)],
+            "tax_ids": [
+                Command.set(contract.fiscal_position_id.map_tax(self.tax_ids).ids)
+            ],
             "analytic_distribution": self.analytic_distribution,
             "recurring_date_start": period["date_start"],
             "recurring_date_end": period["date_end"],

@@ -62,7 +62,9 @@ class RecurringContractPeriod(models.Model):
     @api.depends("move_ids")
     def _compute_move_id(self):
         for period in self:
-            period.move_id = period.move_ids.sorted("id")[-1:] if period.move_ids else False
+            period.move_id = (
+                period.move_ids.sorted("id")[-1:] if period.move_ids else False
+            )
 
     def _search_move_id(self, operator, value):
         return [("move_ids", operator, value)]

@@ -18,7 +18,9 @@ class ResCompany(models.Model):
         # every company to bill its contracts. Only this module's own bot is
         # touched, and only to add the new companies (sudo: writing users'
         # companies needs settings rights the creator may not have).
-        bot = self.env.ref("recurring_billing.user_billing_bot", raise_if_not_found=False)
+        bot = self.env.ref(
+            "recurring_billing.user_billing_bot", raise_if_not_found=False
+        )
         if bot:
             bot.sudo().company_ids = [fields.Command.link(c.id) for c in companies]
         return companies

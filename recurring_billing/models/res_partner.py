@@ -18,7 +18,9 @@ class ResPartner(models.Model):
             )
         )
         for partner in self:
-            partner.recurring_contract_count = counts.get(partner.commercial_partner_id, 0)
+            partner.recurring_contract_count = counts.get(
+                partner.commercial_partner_id, 0
+            )
 
     def action_view_recurring_contracts(self):
         self.ensure_one()

@@ -42,7 +42,9 @@ class SaleOrder(models.Model):
                 contract = Contract.create(
                     order._prepare_recurring_contract_vals(rule_type, interval, group)
                 )
-                for so_line, contract_line in zip(group, contract.line_ids, strict=True):
+                for so_line, contract_line in zip(
+                    group, contract.line_ids, strict=True
+                ):
                     so_line.recurring_contract_line_id = contract_line
                 contract.action_start()
                 contract.message_post_with_source(
@@ -79,7 +81,11 @@ class SaleOrder(models.Model):
             "recurring_billing.action_recurring_contract"
         )
         if len(self.recurring_contract_ids) == 1:
-            action.update(view_mode="form", views=[(False, "form")], res_id=self.recurring_contract_ids.id)
+            action.update(
+                view_mode="form",
+                views=[(False, "form")],
+                res_id=self.recurring_contract_ids.id,
+            )
         else:
             action["domain"] = [("sale_order_id", "=", self.id)]
         action["context"] = {"create": False}
@@ -88,4 +94,3 @@ class SaleOrder(models.Model):
     def _get_invoiceable_lines(self, final=False):
         lines = super()._get_invoiceable_lines(final=final)
         return lines.filtered(lambda line: not line.recurring_contract_line_id)
-

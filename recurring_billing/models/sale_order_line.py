@@ -17,15 +17,17 @@ class SaleOrderLine(models.Model):
     @api.depends("recurring_contract_line_id")
     def _compute_qty_to_invoice(self):
         # A line billed by its contract is never invoiced by the order too.
-        super()._compute_qty_to_invoice()
+        res = super()._compute_qty_to_invoice()
         for line in self.filtered("recurring_contract_line_id"):
             line.qty_to_invoice = 0.0
+        return res
 
     @api.depends("recurring_contract_line_id")
     def _compute_invoice_status(self):
-        super()._compute_invoice_status()
+        res = super()._compute_invoice_status()
         for line in self.filtered("recurring_contract_line_id"):
             line.invoice_status = "no"
+        return res
 
     def _prepare_recurring_contract_line_vals(self):
         self.ensure_one()

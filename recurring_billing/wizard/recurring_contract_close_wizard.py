@@ -26,5 +26,7 @@ class RecurringContractCloseWizard(models.TransientModel):
 
     def action_close(self):
         self.ensure_one()
-        self.contract_ids.action_close(date_close=self.date_close, reason=self.reason_id)
+        self.contract_ids.action_close(
+            date_close=self.date_close, reason=self.reason_id
+        )
         return {"type": "ir.actions.act_window_close"}

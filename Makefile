@@ -1,0 +1,25 @@
+# recurring_billing: every target sets up what it needs (virtualenv, the
+# project's own PostgreSQL cluster, Debian packages when run as root).
+# Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18).
+.PHONY: demo test lint faults bench wheel clean
+
+demo:     ## fresh demo database, one billing run, summary, serve on :8069
+	bash scripts/demo.sh
+
+test:     ## lint + install + the whole suite (pytest-odoo, tours) + faults
+	bash scripts/test.sh
+
+lint:     ## pre-commit: ruff, ruff format, pylint-odoo mandatory checks
+	bash -c 'source scripts/lib.sh; ensure_venv; cd "$$ROOT"; .venv/bin/pre-commit run --all-files --show-diff-on-failure'
+
+faults:   ## the fault suite at full size (10,000 contracts)
+	bash scripts/faults.sh
+
+bench:    ## benchmark against Odoo's own create+post floor
+	bash scripts/bench.sh
+
+wheel:    ## build the installable wheel into dist/
+	bash -c 'source scripts/lib.sh; ensure_venv; cd "$$ROOT"; .venv/bin/pip wheel --no-deps -w dist/ ./recurring_billing'
+
+clean:    ## stop the cluster and remove .local/ (databases, logs)
+	bash -c 'source scripts/lib.sh; d=$$(pg_data_dir); [ -f "$$d/PG_VERSION" ] && pg_run "$$(pg_bin)/pg_ctl" -D "$$d" stop -m fast || true; rm -rf "$$ROOT/.local" "$$(dirname $$d)"'

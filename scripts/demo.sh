@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job (`make demo`): a fresh database with recurring_billing and its
+# demo contracts, one billing run for today, a summary, then Odoo served on
+# http://localhost:8069 (admin / admin) until Ctrl-C.
+source "$(dirname "$0")/lib.sh"
+setup_all
+cd "$ROOT"
+DB="${RB_DEMO_DB:-rb_demo}"
+CFG="$STATE/demo.cfg"
+PORT="${RB_DEMO_HTTP_PORT:-8069}"
+write_odoo_cfg "$CFG" "$DB" "$PORT"
+mkdir -p "$STATE/logs"
+say "creating the demo database $DB (this takes about two minutes)"
+drop_db "$DB"
+odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --stop-after-init \
+    >"$STATE/logs/demo-install.log" 2>&1 || { tail -40 "$STATE/logs/demo-install.log"; die "install failed"; }
+say "running the billing scheduled action once for today"
+odoo_bin shell -c "$CFG" -d "$DB" --no-http --log-level=warn <scripts/demo_summary.py
+[ -n "${RB_DEMO_NO_SERVE:-}" ] && exit 0
+say "serving Odoo on http://localhost:$PORT  (login admin / password admin) - Ctrl-C to stop"
+exec "$PY" "$ODOO_SRC/odoo-bin" -c "$CFG" -d "$DB" --http-port="$PORT"

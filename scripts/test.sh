@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The test command (`make test`): lint, a fresh database with the addon
+# installed, the whole suite under pytest-odoo with the HTTP server (tours run
+# in Chromium), the fault suite, and a log check that fails on any ERROR or
+# WARNING line. Extra arguments go to pytest, e.g.
+#   scripts/test.sh recurring_billing/tests/test_schedule.py -k leap
+source "$(dirname "$0")/lib.sh"
+setup_all
+cd "$ROOT"
+
+DB="${RB_TEST_DB:-rb_test}"
+CFG="$STATE/test.cfg"
+HTTP_PORT="${RB_TEST_HTTP_PORT:-8269}"
+write_odoo_cfg "$CFG" "$DB" "$HTTP_PORT"
+LOGS="$STATE/logs"; mkdir -p "$LOGS"
+start=$(date +%s)
+
+if [ -z "${RB_SKIP_LINT:-}" ]; then
+    say "lint (pre-commit: ruff, ruff format, pylint-odoo mandatory checks)"
+    "$VENV/bin/pre-commit" run --all-files --show-diff-on-failure
+fi
+
+# Browser tours need both, or Odoo skips them: check before spending time.
+command -v chromium >/dev/null || die "chromium is missing: browser tours would be skipped"
+"$PY" -c "import websocket" || die "websocket-client is missing: browser tours would be skipped"
+
+say "fresh database $DB: installing recurring_billing (with demo data)"
+drop_db "$DB"
+odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --stop-after-init \
+    --log-level=info >"$LOGS/install.log" 2>&1 || { tail -40 "$LOGS/install.log"; die "install failed"; }
+"$PY" scripts/checklog.py "$LOGS/install.log"
+
+say "test suite (pytest-odoo, --odoo-http: HttpCase and Chromium tours run)"
+set +e
+ODOO_RC="$CFG" "$VENV/bin/pytest" -p no:cacheprovider -s \
+    --odoo-database="$DB" --odoo-config="$CFG" --odoo-http --odoo-log-level=info \
+    --junitxml="$STATE/junit.xml" \
+    "${@:-recurring_billing/tests}" 2>&1 | tee "$LOGS/pytest.log"
+rc=${PIPESTATUS[0]}
+set -e
+[ -f "$STATE/junit.xml" ] || die "pytest wrote no report (exit $rc)"
+"$PY" scripts/check_junit.py "$STATE/junit.xml" || rc=1
+"$PY" scripts/checklog.py "$LOGS/pytest.log" || rc=1
+[ "$rc" = 0 ] || die "the test suite failed (see $LOGS/pytest.log)"
+
+if [ $# -eq 0 ] && [ -z "${RB_SKIP_FAULTS:-}" ]; then
+    say "fault suite (real processes, real commits, on a copy of the database)"
+    bash "$ROOT/scripts/faults.sh" --quick
+fi
+say "all green in $(( $(date +%s) - start )) s"
