@@ -14,6 +14,9 @@ IGNORED = [
     # ignores the header/footer switches, and, during a server-less install,
     # that the assets URL refused the connection. The PDF is still produced.
     r"odoo\.addons\.base\.models\.ir_actions_report: wkhtmltopdf: ",
+    # pytest-odoo imports odoo.tests when pytest loads the plugin, before it
+    # hands Odoo the config that sets test_enable: Odoo then logs this once.
+    r"ERROR \? odoo\.tests\.common: Importing test framework",
     # Chromium's own shutdown message when a tour ends (OCA/web ignores it too).
     r"Killing chrome descendants-or-self",
     # Odoo 18 warns once per process that the test http server's

@@ -32,13 +32,17 @@ require_odoo() {
 
 # ------------------------------------------------------- system packages
 # Debian packages the project needs: PostgreSQL, wkhtmltopdf (real PDFs),
-# chromium (Odoo's browser tours) and poppler-utils (pdftoppm for docs).
+# chromium (Odoo's browser tours), poppler-utils and tesseract-ocr (reading
+# the rendered PDFs back in the tests).
 ensure_system() {
     local missing=()
     command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
     command -v wkhtmltopdf >/dev/null 2>&1 || missing+=(wkhtmltopdf)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+    # OCR reads back the PDFs in the tests: Debian's wkhtmltopdf draws Odoo's
+    # web fonts as outlines, leaving no text layer to extract.
+    command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr tesseract-ocr-eng)
     [ ${#missing[@]} -eq 0 ] && return 0
     if is_root && command -v apt-get >/dev/null 2>&1; then
         say "installing Debian packages: ${missing[*]}"

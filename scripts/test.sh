@@ -24,15 +24,25 @@ fi
 command -v chromium >/dev/null || die "chromium is missing: browser tours would be skipped"
 "$PY" -c "import websocket" || die "websocket-client is missing: browser tours would be skipped"
 
-say "fresh database $DB: installing recurring_billing (with demo data)"
-drop_db "$DB"
-odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --stop-after-init \
+if [ -n "${RB_REUSE_DB:-}" ]; then  # developer shortcut: update, do not recreate
+    say "updating recurring_billing in the existing database $DB"
+    mode=-u
+else
+    say "fresh database $DB: installing recurring_billing (with demo data)"
+    drop_db "$DB"
+    mode=-i
+fi
+odoo_bin -c "$CFG" -d "$DB" $mode recurring_billing --stop-after-init \
     --log-level=info >"$LOGS/install.log" 2>&1 || { tail -40 "$LOGS/install.log"; die "install failed"; }
 "$PY" scripts/checklog.py "$LOGS/install.log"
 
+# Only now: with test_enable in the config the install above would run the
+# tests itself (Odoo's runner); pytest-odoo runs them instead, see README.
+echo "test_enable = True" >>"$CFG"
+
 say "test suite (pytest-odoo, --odoo-http: HttpCase and Chromium tours run)"
 set +e
-ODOO_RC="$CFG" "$VENV/bin/pytest" -p no:cacheprovider -s \
+PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" ODOO_RC="$CFG" "$VENV/bin/pytest" -p no:cacheprovider -s \
     --odoo-database="$DB" --odoo-config="$CFG" --odoo-http --odoo-log-level=info \
     --junitxml="$STATE/junit.xml" \
     "${@:-recurring_billing/tests}" 2>&1 | tee "$LOGS/pytest.log"

@@ -295,18 +295,6 @@ class RecurringContract(models.Model):
         sanitize=False,
     )
 
-    _sql_constraints = [
-        (
-            "recurring_interval_positive",
-            "CHECK(recurring_interval >= 1)",
-            "The recurrence interval must be at least 1.",
-        ),
-        (
-            "date_end_after_start",
-            "CHECK(date_end IS NULL OR date_end >= date_start)",
-            "The end date cannot be earlier than the start date.",
-        ),
-    ]
 
     # -------------------------------------------------------------------------
     # DEFAULTS
@@ -999,13 +987,29 @@ class RecurringContract(models.Model):
                 lambda c: not c.billing_error_date or c.billing_error_date < date_ref
             )
         batch_size = self._get_batch_size()
-        for offset in range(0, len(contracts), batch_size):
-            batch = contracts[offset : offset + batch_size]
+        todo = contracts
+        while todo:
+            batch, todo = todo[:batch_size], todo[batch_size:]
             locked = batch._try_lock_contracts()
-            for company_journal, group in locked.grouped(
+            billed = self.env["account.move"]
+            for (company, _journal), group in locked.grouped(
                 lambda c: (c.company_id, c.journal_id)
             ).items():
-                moves |= group.with_company(company_journal[0])._bill_batch(date_ref)
+                billed |= group.with_company(company)._bill_batch(date_ref)
+            moves |= billed
+            if not billed:
+                continue
+            # A batch bills at most batch_size invoices: contracts with more
+            # periods due (a backlog) go round again; failed ones do not.
+            todo = (
+                locked.filtered(
+                    lambda c: c.state == "running"
+                    and c.next_invoice_date
+                    and c.next_invoice_date <= date_ref
+                    and c.billing_error_date != date_ref
+                )
+                | todo
+            )
         return moves
 
     @api.model
@@ -1120,14 +1124,15 @@ class RecurringContract(models.Model):
     @api.model
     def _search_locked(self, domain, limit):
         query = self._search(domain, order="next_invoice_date, id", limit=limit)
-        self.env.cr.execute(
+        # execute_query() flushes the pending writes the query depends on.
+        rows = self.env.execute_query(
             SQL(
                 "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
                 query.select(),
                 SQL.identifier(self._table),
             )
         )
-        return self.browse(row[0] for row in self.env.cr.fetchall())
+        return self.browse(row[0] for row in rows)
 
     @api.model
     def _claim_contracts_with_retry(self, date_ref):

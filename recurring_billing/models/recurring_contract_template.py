@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class RecurringContractTemplate(models.Model):
@@ -55,13 +56,11 @@ class RecurringContractTemplate(models.Model):
         copy=True,
     )
 
-    _sql_constraints = [
-        (
-            "recurring_interval_positive",
-            "CHECK(recurring_interval >= 1)",
-            "The recurrence interval must be at least 1.",
-        ),
-    ]
+    @api.constrains("recurring_interval")
+    def _check_recurring_interval(self):
+        if any(template.recurring_interval < 1 for template in self):
+            raise ValidationError(_("The recurrence interval must be at least 1."))
+
 
     def _prepare_contract_vals(self):
         """Values a template gives a contract. Hook for extensions."""

@@ -1,0 +1,854 @@
+"""The fault cases. One case per call, on its own copy of the template:
+
+    python faults/cases.py --cfg CFG --template DB template
+    python faults/cases.py --cfg CFG --template DB [--quick] case N
+
+Exit status 0 when every check of the case passed, 1 otherwise.
+"""
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+from common import (
+    HERE,
+    ODOO_SRC,
+    Case,
+    billing_today,
+    boot,
+    build_template,
+    check_exactly_once,
+    check_numbering,
+    create_db_from,
+    cron_id,
+    drop_db,
+    due_count,
+    kill9,
+    ledger_count,
+    log_path,
+    log_problems,
+    make_contracts,
+    odoo_env,
+    param,
+    parse_cron_log,
+    progress_rows,
+    q,
+    q1,
+    run_runner,
+    runner_args,
+    set_batch_size,
+    set_cron_ready,
+    spawn,
+    sql_conn,
+    wait_backends_gone,
+)
+
+from odoo.exceptions import UserError
+
+CASES = {}
+
+
+def case(number):
+    def register(func):
+        CASES[number] = func
+        return func
+
+    return register
+
+
+def today_of(db):
+    with odoo_env(db) as env:
+        return billing_today(env)
+
+
+def total(expected):
+    return sum(len(v) for v in expected.values())
+
+
+def check_run(case_, result, label="cron", limit=None, crons=None):
+    """The scheduler ran the job to the end and never counted a failure; no
+    error was logged; with ``limit``, every job run (the up to 10 calls one
+    scheduler pass makes) took less than limit_time_real_cron."""
+    case_.check(
+        result.get("finished")
+        and not result.get("max_failure_count")
+        and not result.get("deactivated"),
+        f"{label}: job ran to the end, never failed",
+        f"{result.get('seconds')} s, {result.get('iterations')} scheduler "
+        f"pass(es), max failure_count {result.get('max_failure_count')}"
+        + ("" if result.get("finished") else ", DID NOT FINISH"),
+    )
+    problems = log_problems(result["log"])
+    case_.check(
+        not problems,
+        f"{label}: no ERROR logged",
+        f"{len(problems)} line(s), first: {problems[0][:230]}" if problems else "",
+    )
+    if limit:
+        runs = []
+        for cron in crons or []:
+            runs += parse_cron_log(result["log"], cron)[1]
+        longest = max(((r[-1][1] - r[0][0]).total_seconds() for r in runs), default=0)
+        case_.check(
+            longest < limit,
+            f"{label}: every job run inside limit_time_real_cron={limit}",
+            f"{len(runs)} run(s), longest {longest:.1f} s",
+        )
+
+
+def click(ctx, db, contract_ids, login="rbf_invoicer"):
+    """Process B: an invoicing user presses "Invoice now" on each contract,
+    in its own OS process. Returns its results, or an error text."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(HERE, "clicker.py"),
+            "--cfg",
+            ctx.cfg,
+            "--db",
+            db,
+            "--login",
+            login,
+            "--contracts",
+            ",".join(map(str, contract_ids)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    line = [x for x in out.stdout.splitlines() if x.startswith("CLICKER ")]
+    if not line:
+        return (out.stdout + out.stderr)[-500:]
+    return json.loads(line[0][len("CLICKER ") :])
+
+
+# ---------------------------------------------------------------------- 1
+@case(1)
+def case_sigkill(ctx):
+    n = 300 if ctx.quick else 1000
+    c = Case(1, f"worker killed with SIGKILL mid-run ({n} contracts)")
+    db = ctx.new_db("c1")
+    expected = make_contracts(db, n)
+    due = total(expected)
+    conn = sql_conn(db)
+    cron = cron_id(conn)
+    c.expect(
+        f"{due} periods due; the worker is killed -9 twice while billing; "
+        "committed batches stay, the batch in flight leaves nothing (no ledger "
+        "row, no invoice, no number); a rerun finishes: each period billed "
+        "once, no numbering gap"
+    )
+    set_cron_ready(db)
+    for step, fraction in enumerate((0.2, 0.55), 1):
+        before = ledger_count(conn)
+        proc = spawn(
+            "runner.py",
+            runner_args(ctx.cfg, db, [cron], 600, time_limit=40),
+            log_path(db, f"killed-{step}"),
+        )
+        target = max(before + 1, int(due * fraction))
+        while proc.poll() is None and ledger_count(conn) < target:
+            time.sleep(0.05)
+        if proc.poll() is not None:
+            c.check(False, f"kill {step}: worker still running at {target} rows")
+            break
+        # Catch it inside a batch: its session holds an open transaction.
+        deadline = time.monotonic() + 5
+        state = None
+        while time.monotonic() < deadline:
+            state = q1(
+                conn,
+                "SELECT string_agg(state || coalesce(':' || left(query, 30), ''),"
+                " ' | ') FROM pg_stat_activity WHERE application_name = %s "
+                "AND state = 'active' AND backend_xid IS NOT NULL",
+                [f"odoo-{proc.pid}"],
+            )
+            if state:
+                break
+            time.sleep(0.01)
+        kill9(proc)
+        waited = wait_backends_gone(conn, proc.pid)
+        committed = ledger_count(conn)
+        c.info(
+            f"kill {step}: SIGKILL at {committed}/{due} committed ledger rows, "
+            f"its session was: {state or 'between transactions'}; "
+            f"PostgreSQL ended it in {waited if waited is None else round(waited, 2)} s"
+        )
+        c.check(
+            before < committed < due,
+            f"kill {step}: killed mid-run",
+            f"{before} -> {committed} of {due}",
+        )
+        # Right after the kill: what is committed is whole.
+        check_exactly_once(
+            c, conn, expected, label=f"after kill {step}: ", partial=True
+        )
+        check_numbering(c, conn, label=f"after kill {step}: ")
+    result = run_runner(ctx.cfg, db, [cron], tag="rerun")
+    check_run(c, result, "rerun", limit=40, crons=[cron])
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    c.check(
+        due_count(conn, today_of(db)) == 0,
+        "nothing left due",
+    )
+    conn.close()
+    return c.finish()
+
+
+# ---------------------------------------------------------------------- 2
+@case(2)
+def case_two_runners(ctx):
+    n = 300 if ctx.quick else 1000
+    c = Case(2, f"two scheduler processes at once on the same contracts ({n})")
+    db = ctx.new_db("c2")
+    # One period per contract: a contract is then counted once in the
+    # progress of the call that billed it.
+    expected = make_contracts(db, n, backlog_every=0)
+    conn = sql_conn(db)
+    cron1 = cron_id(conn)
+    with odoo_env(db) as env:
+        cron2 = (
+            env["ir.cron"]
+            .create(
+                {
+                    "name": "RBF second billing runner",
+                    "model_id": env.ref(
+                        "recurring_billing.model_recurring_contract"
+                    ).id,
+                    "state": "code",
+                    "code": "model._cron_generate_invoices()",
+                    "user_id": env.ref("base.user_root").id,
+                    "interval_number": 1,
+                    "interval_type": "days",
+                    "priority": 5,
+                }
+            )
+            .id
+        )
+    # Small batches: the two workers claim many times and interleave.
+    set_batch_size(db, 20)
+    set_cron_ready(db, [cron1, cron2])
+    c.expect(
+        f"{n} periods due; two OS processes run the scheduler, each picks one of "
+        "two scheduled actions with the same code, both bill at the same time: "
+        "each period billed once, no error escapes, progress counts what was "
+        "committed"
+    )
+    procs = [
+        spawn(
+            "runner.py",
+            runner_args(
+                ctx.cfg, db, [cron1, cron2], 600, 40, log_path(db, f"r{i}.json")
+            ),
+            log_path(db, f"r{i}"),
+        )
+        for i in (1, 2)
+    ]
+    for proc in procs:
+        proc.wait()
+        proc.logfile.close()
+    for i, proc in enumerate(procs, 1):
+        with open(log_path(db, f"r{i}.json")) as f:
+            result = json.load(f)
+        result["log"] = proc.log
+        check_run(c, result, f"process {i}", limit=40, crons=[cron1, cron2])
+    rows = progress_rows(conn, [cron1, cron2])
+    done = {cron1: 0, cron2: 0}
+    spans = {cron1: [], cron2: []}
+    for cron, d, _rem, _t, created, written in rows:
+        done[cron] += d
+        if d:
+            spans[cron].append((created, written))
+    overlap = any(
+        a0 < b1 and b0 < a1 for a0, a1 in spans[cron1] for b0, b1 in spans[cron2]
+    )
+    c.check(
+        all(done.values()) and overlap,
+        "both runners billed, at the same time",
+        f"contracts per scheduled action: {done[cron1]} + {done[cron2]}"
+        + ("" if overlap else "; their calls did NOT overlap"),
+    )
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    c.check(due_count(conn, today_of(db)) == 0, "nothing left due")
+    billed = ledger_count(conn)
+    c.check(
+        sum(done.values()) == billed,
+        "progress counts only committed work",
+        f"sum of 'done' {sum(done.values())} for {billed} contracts billed",
+    )
+    conn.close()
+    return c.finish()
+
+
+# ---------------------------------------------------------------------- 3
+@case(3)
+def case_invoice_now(ctx):
+    n = 40
+    c = Case(3, '"Invoice now" while the scheduled run holds a batch')
+    db = ctx.new_db("c3")
+    expected = make_contracts(db, n, backlog_every=0)
+    conn = sql_conn(db)
+    set_batch_size(db, 10)
+    c.expect(
+        "process A claims a batch of 10 as the scheduler does and holds it; "
+        "process B, an invoicing user, presses Invoice now: on a held "
+        "contract a UserError 'being invoiced' within 1 s and nothing billed, "
+        "on a free contract its invoice; A then bills its batch; the cron "
+        "bills the rest: each period once"
+    )
+    holder_log = open(log_path(db, "holder"), "w")  # noqa: SIM115
+    holder = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "holder.py"), "--cfg", ctx.cfg, "--db", db],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=holder_log,
+        text=True,
+    )
+    claimed = json.loads(holder.stdout.readline())["claimed"]
+    held, free = claimed[0], max(set(expected) - set(claimed))
+    c.info(f"A holds contracts {claimed}; B clicks {held} (held) then {free} (free)")
+    clicks = click(ctx, db, [held, free])
+    if isinstance(clicks, str):
+        c.check(False, "process B ran", clicks)
+        holder.kill()
+        return c.finish()
+    on_held, on_free = clicks
+    c.check(
+        on_held["outcome"] == "usererror"
+        and "being invoiced" in on_held["message"]
+        and on_held["seconds"] < 1.0,
+        "held contract: UserError 'being invoiced', no wait",
+        f"{on_held['outcome']} in {on_held['seconds']} s: "
+        f"{on_held.get('message', '')[:90]!r}",
+    )
+    held_moves = q1(
+        conn,
+        "SELECT count(*) FROM account_move WHERE recurring_contract_id=%s",
+        [held],
+    )
+    c.check(held_moves == 0, "held contract: nothing billed by B", f"{held_moves}")
+    free_moves = q(
+        conn,
+        "SELECT state FROM account_move WHERE recurring_contract_id=%s",
+        [free],
+    )
+    c.check(
+        on_free["outcome"] == "invoiced" and free_moves == [("posted",)],
+        "free contract: invoiced at once, one posted invoice",
+        f"{on_free['outcome']} in {on_free['seconds']} s, invoices {free_moves}",
+    )
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    done = holder.stdout.readline()
+    holder.wait(timeout=120)
+    holder_log.close()
+    c.check(
+        bool(done) and json.loads(done)["billed"] == len(claimed),
+        "A bills its held batch once released",
+        done.strip(),
+    )
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron_id(conn)])
+    check_run(c, result, "cron")
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    c.check(due_count(conn, today_of(db)) == 0, "nothing left due")
+    conn.close()
+    return c.finish()
+
+
+# ---------------------------------------------------------------------- 4
+@case(4)
+def case_bad_contract(ctx):
+    n = 200 if ctx.quick else 1000
+    c = Case(4, f"bad contracts among {n}")
+    db = ctx.new_db("c4")
+    half = (n - 2) // 2
+    expected = make_contracts(db, half)
+    with odoo_env(db) as env:
+        product = env["product.product"].browse(int(param(env, "product_id")))
+        archived = product.copy({"name": "RBF product to archive"})
+        income = env["account.account"].create(
+            {
+                "name": "RBF income to deprecate",
+                "code": "400999",
+                "account_type": "income",
+            }
+        )
+        deprecated = product.copy(
+            {
+                "name": "RBF product on a deprecated account",
+                "property_account_income_id": income.id,
+            }
+        )
+    bad_a = make_contracts(db, 1, backlog_every=0, product_id=archived.id)
+    bad_b = make_contracts(db, 1, backlog_every=0, product_id=deprecated.id)
+    expected.update(make_contracts(db, n - 2 - half))
+    with odoo_env(db) as env:
+        env["product.product"].browse(archived.id).active = False
+        env["account.account"].browse(income.id).deprecated = True
+    bad = {**bad_a, **bad_b}
+    expected.update(bad)
+    good = total(expected) - 2
+    c.expect(
+        f"{good} periods of {n - 2} good contracts billed and posted; contract "
+        f"{min(bad_a)} (archived product, refused before billing) and "
+        f"{min(bad_b)} (deprecated income account, fails inside the batch "
+        "and is isolated by bisection) flagged with billing_error, not billed; "
+        "the job does not fail; after the fix, Invoice now bills each once"
+    )
+    conn = sql_conn(db)
+    cron = cron_id(conn)
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron])
+    check_run(c, result, "cron", limit=40, crons=[cron])
+    check_exactly_once(c, conn, expected, unbilled=bad, label="run 1: ")
+    check_numbering(c, conn, label="run 1: ")
+    flagged = dict(
+        q(
+            conn,
+            "SELECT id, billing_error FROM recurring_contract "
+            "WHERE billing_error IS NOT NULL",
+        )
+    )
+    c.check(
+        set(flagged) == set(bad),
+        "exactly the bad contracts flagged",
+        "; ".join(f"{k}: {v[:70]!r}" for k, v in sorted(flagged.items())),
+    )
+    set_cron_ready(db)
+    before = q1(conn, "SELECT count(*) FROM account_move")
+    result = run_runner(ctx.cfg, db, [cron], tag="same-day")
+    after = q1(conn, "SELECT count(*) FROM account_move")
+    c.check(
+        before == after
+        and result.get("finished")
+        and not result.get("max_failure_count"),
+        "same-day rerun leaves the failed contracts alone (retried tomorrow "
+        "or by Invoice now)",
+        f"{after - before} new invoice(s)",
+    )
+    with odoo_env(db) as env:
+        env["product.product"].browse(archived.id).active = True
+        env["account.account"].browse(income.id).deprecated = False
+    clicks = click(ctx, db, sorted(bad))
+    c.check(
+        not isinstance(clicks, str)
+        and len(clicks) == 2
+        and all(r["outcome"] == "invoiced" for r in clicks),
+        "after the fix, Invoice now bills the two contracts",
+        clicks
+        if isinstance(clicks, str)
+        else "; ".join(f"{r['contract']}: {r['outcome']}" for r in clicks),
+    )
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron], tag="final")
+    check_run(c, result, "final cron", limit=40, crons=[cron])
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    left = q1(
+        conn,
+        "SELECT count(*) FROM recurring_contract WHERE billing_error IS NOT NULL",
+    )
+    c.check(left == 0, "no billing_error left", f"{left}")
+    conn.close()
+    return c.finish()
+
+
+# ---------------------------------------------------------------------- 5
+@case(5)
+def case_hard_lock(ctx):
+    # One batch at the limit's batch size: the worst case of the bisection,
+    # every contract of the batch fails. Full size: Odoo's default limit.
+    n, limit = (20, 20) if ctx.quick else (100, 120)
+    c = Case(5, f"hard lock date on today ({n} contracts)")
+    db = ctx.new_db("c5")
+    expected = make_contracts(db, n)
+    with odoo_env(db) as env:
+        today = billing_today(env)
+        env.company.hard_lock_date = today
+    c.expect(
+        f"hard_lock_date = {today}: the {n} contracts flagged with "
+        "billing_error, no invoice, no ledger row, no number used, the job "
+        f"neither fails nor runs past limit_time_real_cron={limit}; lock "
+        "removed, the next day's run bills each period once"
+    )
+    conn = sql_conn(db)
+    cron = cron_id(conn)
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron], time_limit=limit)
+    check_run(c, result, "locked run", limit=limit, crons=[cron])
+    flagged = q(
+        conn,
+        "SELECT billing_error FROM recurring_contract WHERE billing_error IS NOT "
+        "NULL AND billing_error_date = %s",
+        [today],
+    )
+    c.check(
+        len(flagged) == n,
+        "every contract flagged",
+        f"{len(flagged)}/{n}" + (f", e.g. {flagged[0][0][:100]!r}" if flagged else ""),
+    )
+    moves = q1(conn, "SELECT count(*) FROM account_move")
+    rows = ledger_count(conn)
+    c.check(
+        moves == 0 and rows == 0, "nothing billed", f"{moves} invoices, {rows} rows"
+    )
+    # Odoo refuses to remove a hard lock date ("cannot be removed"): the
+    # database is the only way, as an administrator would have to do.
+    q(conn, "UPDATE res_company SET hard_lock_date = NULL")
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron], time_limit=limit, tag="same-day")
+    moves = q1(conn, "SELECT count(*) FROM account_move")
+    c.check(
+        moves == 0 and result.get("finished") and not result["max_failure_count"],
+        "same-day rerun: the failed contracts wait for the next day",
+        f"{moves} invoices",
+    )
+    # The next day: the failures are a day old.
+    q(
+        conn,
+        "UPDATE recurring_contract SET billing_error_date = billing_error_date - 1 "
+        "WHERE billing_error_date IS NOT NULL",
+    )
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron], time_limit=limit, tag="next-day")
+    check_run(c, result, "next day's run", limit=limit, crons=[cron])
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    left = q1(
+        conn, "SELECT count(*) FROM recurring_contract WHERE billing_error IS NOT NULL"
+    )
+    c.check(left == 0, "billing_error cleared", f"{left} left")
+    set_cron_ready(db)
+    run_runner(ctx.cfg, db, [cron], time_limit=limit, tag="again")
+    check_exactly_once(c, conn, expected, label="run again: ")
+    conn.close()
+    return c.finish()
+
+
+# ---------------------------------------------------------------------- 6
+@case(6)
+def case_cancel_void(ctx):
+    n = 10
+    c = Case(6, "cancelled invoice, voided period, billed again once")
+    db = ctx.new_db("c6")
+    expected = make_contracts(db, n, backlog_every=2)
+    contract = min(cid for cid, starts in expected.items() if len(starts) == 3)
+    c.expect(
+        f"the invoice of the 2nd period of contract {contract} is reset to "
+        "draft and cancelled: the next run does NOT bill that period again; a "
+        "billing manager voids the period (an invoicing user may not, nor may "
+        "a period with a posted invoice be voided): the next run bills it "
+        "once, with the next number; the run after that bills nothing"
+    )
+    conn = sql_conn(db)
+    cron = cron_id(conn)
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron], tag="first")
+    check_run(c, result, "first run")
+    check_exactly_once(c, conn, expected, label="first run: ")
+    (period, move, name), (other, *_ignored) = q(
+        conn,
+        "SELECT p.id, m.id, m.name FROM recurring_contract_period p JOIN "
+        "account_move m ON m.recurring_period_id = p.id WHERE p.contract_id = %s "
+        "ORDER BY p.period_index DESC",
+        [contract],
+    )[1:]
+    with odoo_env(db) as env:
+        manager = int(param(env, "manager_id"))
+        invoicer = int(param(env, "invoicer_id"))
+        invoice = env["account.move"].with_user(manager).browse(move)
+        invoice.button_draft()
+        invoice.button_cancel()
+    state, name_after = q(
+        conn, "SELECT state, name FROM account_move WHERE id = %s", [move]
+    )[0]
+    c.check(
+        state == "cancel" and name_after == name,
+        "invoice cancelled, keeps its number",
+        f"{name_after} {state}",
+    )
+    set_cron_ready(db)
+    run_runner(ctx.cfg, db, [cron], tag="after-cancel")
+    count = q1(
+        conn,
+        "SELECT count(*) FROM account_move WHERE recurring_period_id = %s",
+        [period],
+    )
+    c.check(
+        count == 1,
+        "rerun after cancel: no new invoice for the period",
+        f"{count} invoice(s) on the period",
+    )
+    refusals = []
+    for uid, period_id, who in (
+        (invoicer, period, "invoicing user"),
+        (manager, other, "manager, period with a posted invoice"),
+    ):
+        with odoo_env(db, uid) as env:
+            try:
+                env["recurring.contract.period"].browse(period_id).action_void()
+                refusals.append(f"{who}: ALLOWED")
+            except UserError as error:
+                refusals.append(f"{who}: refused ({str(error)[:45]}...)")
+            env.cr.rollback()
+    c.check(
+        all("refused" in r for r in refusals),
+        "void refused when it must be",
+        "; ".join(refusals),
+    )
+    with odoo_env(db, manager) as env:
+        env["recurring.contract.period"].browse(period).action_void()
+    next_date = q1(
+        conn,
+        "SELECT next_invoice_date FROM recurring_contract WHERE id = %s",
+        [contract],
+    )
+    c.check(
+        next_date == expected[contract][1],
+        "voided period is due again",
+        f"next_invoice_date {next_date}",
+    )
+    set_cron_ready(db)
+    result = run_runner(ctx.cfg, db, [cron], tag="after-void")
+    check_run(c, result, "run after void")
+    moves = q(
+        conn,
+        "SELECT state FROM account_move WHERE recurring_period_id = %s ORDER BY id",
+        [period],
+    )
+    c.check(
+        moves == [("cancel",), ("posted",)],
+        "the voided period billed once more",
+        f"{moves}",
+    )
+    set_cron_ready(db)
+    run_runner(ctx.cfg, db, [cron], tag="again")
+    count = q1(
+        conn,
+        "SELECT count(*) FROM account_move WHERE recurring_contract_id = %s",
+        [contract],
+    )
+    c.check(
+        count == 4,
+        "run again: nothing new",
+        f"{count} invoices on the contract (3 periods + 1 cancelled)",
+    )
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    conn.close()
+    return c.finish()
+
+
+# ---------------------------------------------------------------------- 7
+def free_port(start=8369):
+    for port in range(start, start + 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+@case(7)
+def case_tight_limit(ctx):
+    n, limit, cap = (2000, 10, 420) if ctx.quick else (10000, 20, 2400)
+    c = Case(7, f"odoo-bin cron worker, limit_time_real_cron={limit}, {n} due")
+    db = ctx.new_db("c7")
+    t0 = time.monotonic()
+    expected = make_contracts(db, n, backlog_every=0)
+    c.info(f"{n} contracts created in {time.monotonic() - t0:.0f} s")
+    conn = sql_conn(db)
+    cron = cron_id(conn)
+    today = today_of(db)
+    set_cron_ready(db)
+    port = free_port()
+    c.expect(
+        f"a real odoo-bin (threaded, --max-cron-threads=1, "
+        f"--limit-time-real-cron={limit}) bills all {n} over successive job "
+        "runs: progress committed per call, every run of 10 calls inside the "
+        "limit, the job never failed nor deactivated, each period once"
+    )
+    log = log_path(db, "odoo-bin")
+    out = open(log, "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(ODOO_SRC, "odoo-bin"),
+            "-c",
+            ctx.cfg,
+            "--database",
+            db,
+            "--db-filter",
+            f"^{db}$",
+            "--max-cron-threads=1",
+            f"--limit-time-real-cron={limit}",
+            f"--http-port={port}",
+            "--http-interface=127.0.0.1",
+            "--workers=0",
+            "--log-level=info",
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        # Odoo's own switch: a partially done job wakes the cron thread at
+        # once instead of at its next 60 s poll.
+        env=dict(os.environ, ODOO_NOTIFY_CRON_CHANGES="1"),
+    )
+    pg = sql_conn("postgres")
+    start = time.monotonic()
+    nudges, max_failures, deactivated, last_progress, last_seen = 0, 0, False, 0, 0
+    finished = False
+    while time.monotonic() - start < cap:
+        time.sleep(1)
+        if server.poll() is not None:
+            break
+        active, failures, ready = q(
+            conn,
+            "SELECT active, failure_count, nextcall <= now() at time zone 'UTC' "
+            "FROM ir_cron WHERE id = %s",
+            [cron],
+        )[0]
+        max_failures = max(max_failures, failures)
+        deactivated |= not active
+        remaining = due_count(conn, today)
+        if not remaining and not ready:
+            finished = True
+            break
+        progress = q1(
+            conn, "SELECT count(*) FROM ir_cron_progress WHERE cron_id = %s", [cron]
+        )
+        if progress != last_progress:
+            last_progress, last_seen = progress, time.monotonic()
+        elif time.monotonic() - last_seen > 5:
+            # The cron thread sleeps up to 60 s between polls when nobody
+            # wakes it (after start and after a reload): wake it.
+            q(pg, "SELECT pg_notify('cron_trigger', %s)", [db])
+            nudges += 1
+            last_seen = time.monotonic()
+    elapsed = time.monotonic() - start
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    out.close()
+    pg.close()
+    c.info(
+        f"odoo-bin ran {elapsed:.0f} s on port {port}; woken by the driver "
+        f"{nudges} time(s) when idle"
+    )
+    c.check(
+        finished,
+        "everything billed, job fully done",
+        f"{due_count(conn, today)} contract(s) still due",
+    )
+    calls, runs = parse_cron_log(log, cron)
+    durations = [(r[-1][1] - r[0][0]).total_seconds() for r in runs if r]
+    call_s = [(e - s).total_seconds() for s, e, _d in calls]
+    with open(log, errors="replace") as f:
+        text = f.read()
+    reloads = text.count("virtual real time limit")
+    timeouts = len(re.findall(r"Job .* timed out", text))
+    failed = len(re.findall(r"server action #\d+ failed", text))
+    billed = ledger_count(conn)
+    c.info(
+        f"{len(calls)} calls in {len(runs)} job runs; per call max "
+        f"{max(call_s, default=0):.2f} s, mean "
+        f"{sum(call_s) / max(len(call_s), 1):.2f} s; per run max "
+        f"{max(durations, default=0):.1f} s; "
+        f"{elapsed and billed / elapsed:.1f} invoices/s overall"
+    )
+    c.check(
+        not max_failures and not deactivated and not timeouts and not failed,
+        "job never failed nor deactivated",
+        f"max failure_count {max_failures}, {timeouts} 'timed out', {failed} "
+        "failed call(s)",
+    )
+    c.check(
+        max(durations, default=0) < limit and not reloads,
+        f"every job run (10 calls) inside {limit} s",
+        f"longest {max(durations, default=0):.1f} s, "
+        f"{sum(d >= limit for d in durations)} run(s) over; "
+        f"{reloads} time-limit reload(s) of the server",
+    )
+    done = q1(
+        conn,
+        "SELECT coalesce(sum(done), 0) FROM ir_cron_progress WHERE cron_id = %s",
+        [cron],
+    )
+    c.check(
+        done == billed,
+        "progress kept: sum of 'done' == contracts billed",
+        f"{done} == {billed}",
+    )
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    problems = log_problems(log)
+    c.check(
+        not problems,
+        "no ERROR in the server log",
+        f"{len(problems)}: {problems[:1]}" if problems else "",
+    )
+    conn.close()
+    return c.finish()
+
+
+# --------------------------------------------------------------- context
+class Ctx:
+    def __init__(self, args):
+        self.cfg = args.cfg
+        self.template = args.template
+        self.quick = args.quick
+        self.keep = args.keep
+        self.prefix = args.prefix
+        self.dbs = []
+
+    def new_db(self, tag):
+        db = f"{self.prefix}_{tag}"
+        create_db_from(self.template, db)
+        self.dbs.append(db)
+        return db
+
+    def cleanup(self):
+        if self.keep:
+            return
+        for db in self.dbs:
+            drop_db(db)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cfg", required=True)
+    parser.add_argument("--template", required=True)
+    parser.add_argument("--prefix", default="rb_faults")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("what", choices=["template", "case"])
+    parser.add_argument("number", nargs="?", type=int)
+    args = parser.parse_args()
+    assert args.prefix.startswith("rb_faults"), args.prefix
+    boot(args.cfg)
+    if args.what == "template":
+        build_template(args.template)
+        return 0
+    ctx = Ctx(args)
+    try:
+        ok = CASES[args.number](ctx)
+    finally:
+        ctx.cleanup()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""A cron worker without the HTTP server: call Odoo's own scheduler entry
+point ``ir.cron._process_jobs(db)`` in a loop, as a cron thread does, until
+none of the given scheduled actions is due any more.
+
+Every call runs the ready jobs the way odoo-bin's cron threads do: job row
+locked, up to 10 calls of the server action, a commit after each call,
+progress and failure counters updated.
+"""
+
+import argparse
+import json
+import time
+
+from common import boot, sql_conn
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cfg", required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--crons", required=True, help="ids, comma separated")
+    parser.add_argument("--max-seconds", type=float, default=600)
+    parser.add_argument("--limit-time-real-cron", type=int, default=40)
+    parser.add_argument("--summary")
+    args = parser.parse_args()
+    cron_ids = [int(x) for x in args.crons.split(",")]
+
+    registry = boot(
+        args.cfg,
+        args.db,
+        log_level="info",
+        extra=[f"--limit-time-real-cron={args.limit_time_real_cron}"],
+    )
+    conn = sql_conn(args.db)
+    start = time.monotonic()
+    iterations = 0
+    max_failures = 0
+    inactive = False
+    finished = False
+    while time.monotonic() - start < args.max_seconds:
+        registry["ir.cron"]._process_jobs(args.db)
+        iterations += 1
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT id, active, failure_count, "
+                "(nextcall <= now() at time zone 'UTC' OR EXISTS (SELECT 1 FROM "
+                "ir_cron_trigger t WHERE t.cron_id = ir_cron.id AND t.call_at <= "
+                "now() at time zone 'UTC')) FROM ir_cron WHERE id = ANY(%s)",
+                [cron_ids],
+            )
+            rows = cur.fetchall()
+        max_failures = max([max_failures] + [r[2] for r in rows])
+        inactive |= not all(r[1] for r in rows)
+        if not any(r[1] and r[3] for r in rows):
+            finished = True
+            break
+        time.sleep(0.05)
+    summary = {
+        "iterations": iterations,
+        "seconds": round(time.monotonic() - start, 1),
+        "max_failure_count": max_failures,
+        "deactivated": inactive,
+        "finished": finished,
+    }
+    print("RUNNER SUMMARY " + json.dumps(summary), flush=True)
+    if args.summary:
+        with open(args.summary, "w") as f:
+            json.dump(summary, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The benchmark (`make bench`, issue "Proof at scale"): recurring_billing's
+# scheduled action, driven by Odoo's real ir.cron runner, against Odoo's own
+# account.move create() + action_post() for the same invoices (the floor).
+#
+#   bash scripts/bench.sh                    # N = 100, 1000, 10000 (long)
+#   bash scripts/bench.sh --sizes 100,1000   # quicker
+#   bash scripts/bench.sh --help             # every option
+#
+# Databases are named rb_bench*. The Markdown table is printed at the end and
+# written to bench/results/latest.md; per-step logs go to bench/results/*.log.
+source "$(dirname "$0")/lib.sh"
+setup_all
+cd "$ROOT"
+CFG="$STATE/bench.cfg"
+write_odoo_cfg "$CFG" rb_bench_tpl "${RB_BENCH_HTTP_PORT:-8079}"
+mkdir -p "$ROOT/bench/results"
+export RB_BENCH_CFG="$CFG" ODOO_SRC PGHOST PGPORT PGUSER
+exec "$PY" "$ROOT/bench/bench.py" all "$@"
