@@ -61,7 +61,6 @@ class RecurringContractTemplate(models.Model):
         if any(template.recurring_interval < 1 for template in self):
             raise ValidationError(_("The recurrence interval must be at least 1."))
 
-
     def _prepare_contract_vals(self):
         """Values a template gives a contract. Hook for extensions."""
         self.ensure_one()

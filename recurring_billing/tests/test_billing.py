@@ -198,7 +198,8 @@ class TestBilling(RecurringBillingCommon):
         self.assertTrue(product_line.tax_ids)
         self.assertEqual(product_line.tax_ids, contract.line_ids.tax_ids)
         self.assertEqual(
-            product_line.tax_ids, self.product_a.taxes_id._filter_taxes_by_company(self.env.company)
+            product_line.tax_ids,
+            self.product_a.taxes_id._filter_taxes_by_company(self.env.company),
         )
         self.assertEqual(product_line.analytic_distribution, {str(analytic.id): 100})
         self.assertIn("Server\nPeriod: 01/01/2026 - 01/31/2026", product_line.name)

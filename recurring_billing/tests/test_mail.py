@@ -70,7 +70,9 @@ class TestMail(RecurringBillingCommon):
         # Odoo's sending follows the customer's preference (email by default;
         # the test company's fixtures leave it on "manual").
         self.partner_a.invoice_sending_method = "email"
-        contract = self.create_contract(start=date(2026, 1, 1), invoice_action="post_send")
+        contract = self.create_contract(
+            start=date(2026, 1, 1), invoice_action="post_send"
+        )
         move = self.bill(contract, date(2026, 1, 1))
         self.assertTrue(move.sending_data)
         self.env["account.move"]._cron_account_move_send()

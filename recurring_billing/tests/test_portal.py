@@ -24,7 +24,10 @@ def pdf_text(pdf):
         path = os.path.join(tmp, "report.pdf")
         with open(path, "wb") as file:
             file.write(pdf)
-        subprocess.run(["pdftoppm", "-r", "150", "-png", path, os.path.join(tmp, "page")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "150", "-png", path, os.path.join(tmp, "page")],
+            check=True,
+        )
         pages = sorted(name for name in os.listdir(tmp) if name.endswith(".png"))
         return " ".join(
             subprocess.run(

@@ -49,7 +49,9 @@ class TestValidation(RecurringBillingCommon):
             False,
             company_id=self.env.company.id,
         )
-        product = self._create_product(name="No account", property_account_income_id=False)
+        product = self._create_product(
+            name="No account", property_account_income_id=False
+        )
         product.categ_id = self.env["product.category"].create({"name": "Bare"})
         self.journal.default_account_id = False
         contract = self.create_contract(
