@@ -12,7 +12,8 @@ write_odoo_cfg "$CFG" "$DB" "$PORT"
 mkdir -p "$STATE/logs"
 say "creating the demo database $DB (this takes about two minutes)"
 drop_db "$DB"
-odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --stop-after-init \
+# English and Spanish (the first market): switch in the user's preferences.
+odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --load-language=es_ES --stop-after-init \
     >"$STATE/logs/demo-install.log" 2>&1 || { tail -40 "$STATE/logs/demo-install.log"; die "install failed"; }
 say "running the billing scheduled action once for today"
 odoo_bin shell -c "$CFG" -d "$DB" --no-http --log-level=warn <scripts/demo_summary.py

@@ -959,7 +959,19 @@ class RecurringContract(models.Model):
         moves = self._generate_invoices(retry_failed=True)
         failed = self.filtered("billing_error")
         if failed:
-            raise UserError(failed[0].billing_error)
+            # Keep the error on the contract (raising would roll it back, and
+            # the invoices of the other contracts with it): show it instead.
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "danger",
+                    "title": _("Not invoiced"),
+                    "message": failed[0].billing_error,
+                    "sticky": True,
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                },
+            }
         if not moves:
             raise UserError(_("Nothing is due yet on this contract."))
         if len(moves) == 1:
@@ -1016,7 +1028,7 @@ class RecurringContract(models.Model):
         """Scheduled action. Under ir.cron each call bills one batch, reports
         its progress and returns: the scheduler commits and calls again, so a
         crash or a timeout only loses the batch in flight."""
-        if self.env.su:
+        if self.env.is_superuser():
             # ir.cron runs as the superuser (so that "Run manually" works for
             # administrators); billing itself runs as the dedicated billing
             # user, bound by record rules and invoicing rights.
@@ -1026,15 +1038,14 @@ class RecurringContract(models.Model):
             if bot:
                 self = self.with_user(bot)  # noqa: PLW0642
         date_ref = date_ref or fields.Date.context_today(self)
+        # Under ir.cron: one batch per call, committed by the scheduler.
+        # Called from code (a shell, a test): every batch, without commit.
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         done = 0
-        deadline = time.monotonic() + self._get_batch_seconds()
-        while True:
-            contracts = self._claim_contracts_with_retry(date_ref)
-            if contracts:
-                contracts.with_company(contracts.company_id)._bill_batch(date_ref)
-                done += len(contracts)
-            if not contracts or (in_cron and time.monotonic() > deadline):
+        while contracts := self._claim_contracts_with_retry(date_ref, in_cron):
+            contracts.with_company(contracts.company_id)._bill_batch(date_ref)
+            done += len(contracts)
+            if in_cron:
                 break
         remaining = self.search_count(self._get_contracts_to_invoice_domain(date_ref))
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -1067,11 +1078,6 @@ class RecurringContract(models.Model):
             .get_param("recurring_billing.batch_size", 100)
         )
         return max(10, min(size, int(self._get_cron_time_limit() * 1000 / 20 / 50)))
-
-    @api.model
-    def _get_batch_seconds(self):
-        """Wall-clock budget of one cron call: a twentieth of the limit."""
-        return max(1.0, self._get_cron_time_limit() / 20)
 
     @api.model
     def _get_cron_time_limit(self):
@@ -1134,19 +1140,23 @@ class RecurringContract(models.Model):
         return self.browse(row[0] for row in rows)
 
     @api.model
-    def _claim_contracts_with_retry(self, date_ref):
+    def _claim_contracts_with_retry(self, date_ref, in_cron=False):
         """Claim, retrying when another worker committed the same rows since
-        our snapshot began (REPEATABLE READ raises a serialization failure)."""
+        our snapshot began (REPEATABLE READ raises a serialization failure).
+
+        Only under ir.cron, where the call starts right after the scheduler's
+        commit and nothing of ours is pending, may the transaction be rolled
+        back to get a fresh snapshot. Elsewhere the error goes up, to Odoo's
+        own retry of HTTP/RPC requests."""
         for attempt in range(MAX_CONCURRENCY_RETRIES + 1):
             try:
                 with self.env.cr.savepoint(flush=False):
                     return self._claim_contracts(date_ref)
             except CONCURRENCY_ERRORS:
-                if attempt == MAX_CONCURRENCY_RETRIES:
+                if not in_cron or attempt == MAX_CONCURRENCY_RETRIES:
                     raise
-                # The snapshot is stale: only a new transaction sees the
-                # other worker's commit. Nothing of ours is pending here.
                 self.env.cr.rollback()
+                self.env.invalidate_all(flush=False)
                 time.sleep(random.uniform(0, 0.1 * 2**attempt))
         return self.browse()
 

@@ -5,6 +5,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
 from .common import RecurringBillingCommon
 
@@ -62,6 +63,22 @@ class TestLifecycle(RecurringBillingCommon):
         self.assertEqual(
             self.env["account.move"].search(view["domain"]), contract.invoice_ids
         )
+
+    @freeze_time("2026-02-10")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    def test_invoice_now_reports_a_billing_error(self):
+        contract = self.create_contract(start=date(2026, 1, 1))
+        self.partner_a.active = False
+        action = contract.action_generate_invoices()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("archived", action["params"]["message"])
+        # The error is kept on the contract, with its chatter note.
+        self.assertIn("archived", contract.billing_error)
+        self.assertFalse(contract.invoice_ids)
+        self.partner_a.active = True
+        contract.action_generate_invoices()
+        self.assertEqual(len(contract.invoice_ids), 2)
+        self.assertFalse(contract.billing_error)
 
     def test_pause_skip_and_resume_ledger(self):
         contract = self.create_contract(start=date(2026, 1, 1))
