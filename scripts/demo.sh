@@ -12,8 +12,9 @@ write_odoo_cfg "$CFG" "$DB" "$PORT"
 mkdir -p "$STATE/logs"
 say "creating the demo database $DB (this takes about two minutes)"
 drop_db "$DB"
-# English and Spanish (the first market): switch in the user's preferences.
-odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --load-language=es_ES --stop-after-init \
+# English (the default) and Spanish (the first market): switch in the
+# user's preferences. The first language listed stays the default.
+odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --load-language=en_US,es_ES --stop-after-init \
     >"$STATE/logs/demo-install.log" 2>&1 || { tail -40 "$STATE/logs/demo-install.log"; die "install failed"; }
 say "running the billing scheduled action once for today"
 odoo_bin shell -c "$CFG" -d "$DB" --no-http --log-level=warn <scripts/demo_summary.py
