@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
+from .selections import RULE_TYPE_SELECTION
+
 
 class ProductTemplate(models.Model):
     _inherit = "product.template"
@@ -11,12 +13,7 @@ class ProductTemplate(models.Model):
         "the contract, which bills it every period.",
     )
     recurring_rule_type = fields.Selection(
-        selection=[
-            ("daily", "Days"),
-            ("weekly", "Weeks"),
-            ("monthly", "Months"),
-            ("yearly", "Years"),
-        ],
+        selection=RULE_TYPE_SELECTION,
         string="Recurrence",
         default="monthly",
     )

@@ -12,6 +12,12 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, config, format_date
 
+from .selections import (
+    INVOICE_ACTION_SELECTION,
+    INVOICING_MODE_SELECTION,
+    RULE_TYPE_SELECTION,
+)
+
 _logger = logging.getLogger(__name__)
 
 # PostgreSQL errors that mean "another transaction got there first": they are
@@ -167,22 +173,14 @@ class RecurringContract(models.Model):
         tracking=True,
     )
     recurring_rule_type = fields.Selection(
-        selection=[
-            ("daily", "Days"),
-            ("weekly", "Weeks"),
-            ("monthly", "Months"),
-            ("yearly", "Years"),
-        ],
+        selection=RULE_TYPE_SELECTION,
         string="Recurrence",
         default="monthly",
         required=True,
         tracking=True,
     )
     invoicing_mode = fields.Selection(
-        selection=[
-            ("advance", "In advance"),
-            ("arrears", "In arrears"),
-        ],
+        selection=INVOICING_MODE_SELECTION,
         string="Invoicing",
         default="advance",
         required=True,
@@ -191,11 +189,7 @@ class RecurringContract(models.Model):
         "In arrears: each period is billed on the day after it ends.",
     )
     invoice_action = fields.Selection(
-        selection=[
-            ("draft", "Create draft"),
-            ("post", "Post"),
-            ("post_send", "Post and send"),
-        ],
+        selection=INVOICE_ACTION_SELECTION,
         string="Invoice Action",
         default=lambda self: self._default_invoice_action(),
         required=True,

@@ -2,6 +2,12 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .selections import (
+    INVOICE_ACTION_SELECTION,
+    INVOICING_MODE_SELECTION,
+    RULE_TYPE_SELECTION,
+)
+
 
 class RecurringContractTemplate(models.Model):
     """A ready-made contract: its lines and recurrence fill a new contract."""
@@ -17,28 +23,19 @@ class RecurringContractTemplate(models.Model):
     company_id = fields.Many2one(comodel_name="res.company", index=True)
     recurring_interval = fields.Integer(string="Repeat Every", default=1, required=True)
     recurring_rule_type = fields.Selection(
-        selection=[
-            ("daily", "Days"),
-            ("weekly", "Weeks"),
-            ("monthly", "Months"),
-            ("yearly", "Years"),
-        ],
+        selection=RULE_TYPE_SELECTION,
         string="Recurrence",
         default="monthly",
         required=True,
     )
     invoicing_mode = fields.Selection(
-        selection=[("advance", "In advance"), ("arrears", "In arrears")],
+        selection=INVOICING_MODE_SELECTION,
         string="Invoicing",
         default="advance",
         required=True,
     )
     invoice_action = fields.Selection(
-        selection=[
-            ("draft", "Create draft"),
-            ("post", "Post"),
-            ("post_send", "Post and send"),
-        ],
+        selection=INVOICE_ACTION_SELECTION,
         string="Invoice Action",
         default="post",
         required=True,

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import fields, models
 
+from .selections import INVOICE_ACTION_SELECTION
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
@@ -10,11 +12,7 @@ class ResConfigSettings(models.TransientModel):
         readonly=False,
     )
     recurring_invoice_action = fields.Selection(
-        selection=[
-            ("draft", "Create draft"),
-            ("post", "Post"),
-            ("post_send", "Post and send"),
-        ],
+        selection=INVOICE_ACTION_SELECTION,
         string="Default Invoice Action",
         default="post",
         config_parameter="recurring_billing.default_invoice_action",
