@@ -42,6 +42,7 @@ BOT_XMLID = "recurring_billing.user_billing_bot"
 CRON_TIME_LIMIT = 120  # limit_time_real_cron of every measured process
 PRODUCT_PRICE = 50.0
 SECOND_JOURNAL_CODE = "BNV2"
+TEMPLATE_VARIANTS = (1, 5)  # lines per contract; the template holds both
 
 # Targets of the issue.
 TARGET_TIME_RATIO = 0.9
@@ -56,6 +57,13 @@ def say(msg):
 def maxrss_mb():
     # Linux reports ru_maxrss in KiB.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_s():
+    """CPU time (user + system) of this process: far less sensitive than
+    wall time to other work sharing the machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # ---------------------------------------------------------------------------
@@ -367,6 +375,7 @@ def cmd_floor(args):
             )
         prof = Profiler(args.profile)
         q0 = sql_db.sql_counter
+        c0 = cpu_s()
         t0 = time.perf_counter()
         with prof:
             moves = Move.create(vals_list)
@@ -375,6 +384,7 @@ def cmd_floor(args):
             t2 = time.perf_counter()
             cr.commit()
         t3 = time.perf_counter()
+        cpu = cpu_s() - c0
         queries = sql_db.sql_counter - q0
         count = len(moves)
     prof.dump()
@@ -384,6 +394,7 @@ def cmd_floor(args):
         "create_s": t1 - t0,
         "post_s": t2 - t1,
         "commit_s": t3 - t2,
+        "cpu_s": cpu,
         "queries": queries,
         "rss0_mb": rss0,
         "rss_mb": maxrss_mb(),
@@ -432,6 +443,7 @@ def cmd_worker(args):
         time.sleep(0.002)
     prof = Profiler(args.profile)
     q0 = sql_db.sql_counter
+    c0 = cpu_s()
     excluded = 0
     calls = []
     due_before = None
@@ -457,10 +469,12 @@ def cmd_worker(args):
                 stalled_since = None
             due_before = due
     t_end = time.time()
+    cpu = cpu_s() - c0
     queries = sql_db.sql_counter - q0 - excluded
     prof.dump()
     result = {
         "t_end": t_end,
+        "cpu_s": cpu,
         "queries": queries,
         "rss0_mb": rss0,
         "rss_mb": maxrss_mb(),
@@ -513,7 +527,7 @@ class Bench:
 
     def template_key(self, nmax):
         today = datetime.now(timezone.utc).date()
-        variants = ",".join(map(str, self.args.variants))
+        variants = ",".join(map(str, TEMPLATE_VARIANTS))
         return f"{TEMPLATE_VERSION}:{nmax}:{variants}:{today}"
 
     def template_ok(self, nmax):
@@ -523,7 +537,15 @@ class Bench:
             TEMPLATE_DB,
             "SELECT value FROM ir_config_parameter WHERE key='rb_bench.template'",
         )
-        return bool(row) and row[0] == self.template_key(nmax)
+        if not row:
+            return False
+        version, size, variants, day = row[0].split(":")
+        want_version, _size, want_variants, want_day = self.template_key(nmax).split(
+            ":"
+        )
+        return (version, variants, day) == (want_version, want_variants, want_day) and (
+            int(size) >= nmax
+        )
 
     def prepare_template(self, nmax):
         if self.args.reuse_template and self.template_ok(nmax):
@@ -556,7 +578,7 @@ class Bench:
                 "--nmax",
                 str(nmax),
                 "--variants",
-                ",".join(map(str, self.args.variants)),
+                ",".join(map(str, TEMPLATE_VARIANTS)),
             ],
             "template-prepare",
         )
@@ -650,6 +672,7 @@ class Bench:
         return {
             "wall_s": max(o["t_end"] for o in outs) - t0,
             "queries": sum(o["queries"] for o in outs),
+            "cpu_s": sum(o["cpu_s"] for o in outs),
             "rss0_mb": max(o["rss0_mb"] for o in outs),
             "rss_mb": max(o["rss_mb"] for o in outs),
             "calls": sum(o["calls"] for o in outs),
@@ -661,10 +684,12 @@ class Bench:
             "log_first": [line for o in outs for line in o["log_first"]][:5],
         }
 
-    def scenario(self, mode, n, nlines, workers=1, journals=1):
+    def scenario(self, mode, n, nlines, workers=1, journals=1, rep=1):
         name = f"{mode}-n{n}-l{nlines}" + (
             f"-k{workers}-j{journals}" if mode == "par" else ""
         )
+        if rep > 1:
+            name += f"-r{rep}"
         say(f"scenario {name}: cloning")
         self.make_clone(n, nlines)
         if workers > 1 or journals > 1:
@@ -682,12 +707,20 @@ class Bench:
             )
         sql_all(RUN_DB, "ANALYZE")
         say(f"scenario {name}: measuring")
+        load = os.getloadavg()[0]
         if mode in ("floor", "floor_nolog"):
             res = self.run_floor(name, nolog=mode == "floor_nolog")
         else:
             res = self.run_workers(name, workers)
         res.update(
-            mode=mode, n=n, lines=nlines, workers=workers, journals=journals, name=name
+            mode=mode,
+            n=n,
+            lines=nlines,
+            workers=workers,
+            journals=journals,
+            name=name,
+            load_before=load,
+            load_after=os.getloadavg()[0],
         )
         res.update(check_run(RUN_DB, n, mode, res))
         if not self.args.keep_db:
@@ -699,7 +732,8 @@ class Bench:
         self.failed |= not res["ok"]
         say(
             f"scenario {name}: {res['wall_s']:.1f} s, "
-            f"{1000 * res['wall_s'] / n:.1f} ms/inv, "
+            f"{1000 * res['wall_s'] / n:.1f} ms/inv "
+            f"({1000 * res['cpu_s'] / n:.1f} CPU), "
             f"{res['queries'] / n:.1f} q/inv, RSS {res['rss_mb']:.0f} MB - {verdict}"
         )
         self.write_report()
@@ -716,17 +750,21 @@ class Bench:
         sizes = self.args.sizes
         nmax = max(sizes + ([self.args.parallel_n] if self.args.parallel_n else []))
         self.prepare_template(nmax)
-        floor_modes = ["floor"] + (["floor_nolog"] if self.args.with_nolog else [])
+        modes = [m for m in ("floor", "floor_nolog", "ours") if m in self.args.modes]
         for n in sizes:
             for nlines in self.args.variants:
-                for mode in [*floor_modes, "ours"]:
-                    self.scenario(mode, n, nlines)
+                # Floor and ours alternate, so that a burst of other work on
+                # the machine hits both alike.
+                for rep in range(1, self.repeats(n) + 1):
+                    for mode in modes:
+                        self.scenario(mode, n, nlines, rep=rep)
         npar = self.args.parallel_n
         if npar:
-            if not self.find("ours", npar, 1):
-                self.scenario("ours", npar, 1)
-            for journals in (1, 2):
-                self.scenario("par", npar, 1, workers=2, journals=journals)
+            for rep in range(1, self.repeats(npar) + 1):
+                if not self.find("ours", npar, 1) or rep > 1:
+                    self.scenario("ours", npar, 1, rep=rep)
+                for journals in (1, 2):
+                    self.scenario("par", npar, 1, workers=2, journals=journals, rep=rep)
         self.finished = datetime.now()
         report = self.write_report(final=True)
         print(report)
@@ -734,18 +772,47 @@ class Bench:
             drop_db(TEMPLATE_DB)
         return 1 if self.failed else 0
 
-    def find(self, mode, n, nlines, **kw):
+    def repeats(self, n):
+        if self.args.repeat:
+            return self.args.repeat
+        return 3 if n <= 100 else 1
+
+    def find(self, mode, n, nlines, workers=1, journals=1):
+        """The scenario's median run (by wall time), with the spread of its
+        repetitions; RSS is the highest of them."""
+        key = (mode, n, nlines, workers, journals)
+        runs = [r for r in self.results if scenario_key(r) == key]
+        if not runs:
+            return None
+        runs.sort(key=lambda r: r["wall_s"])
+        median = dict(runs[(len(runs) - 1) // 2])
+        median.update(
+            reps=len(runs),
+            wall_min=runs[0]["wall_s"],
+            wall_max=runs[-1]["wall_s"],
+            cpu_s=sorted(r["cpu_s"] for r in runs)[(len(runs) - 1) // 2],
+            rss_mb=max(r["rss_mb"] for r in runs),
+            ok=all(r["ok"] for r in runs),
+            load_max=max(max(r["load_before"], r["load_after"]) for r in runs),
+        )
+        return median
+
+    def scenarios(self):
+        """Every scenario, in the order first run, as its median run."""
+        keys = []
         for r in self.results:
-            if (r["mode"], r["n"], r["lines"]) == (mode, n, nlines) and all(
-                r[k] == v for k, v in kw.items()
-            ):
-                return r
-        return None
+            if scenario_key(r) not in keys:
+                keys.append(scenario_key(r))
+        return [self.find(*key) for key in keys]
 
     def write_report(self, final=False):
         text = render_report(self, final)
         (RESULTS / "latest.md").write_text(text)
         return text
+
+
+def scenario_key(r):
+    return (r["mode"], r["n"], r["lines"], r["workers"], r["journals"])
 
 
 def check_run(db, n, mode, res):
@@ -897,7 +964,20 @@ def machine_info():
     )
     release = (Path(os.environ["ODOO_SRC"]) / "odoo" / "release.py").read_text()
     match = re.search(r"^version_info = \((\d+), (\d+)", release, re.M)
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run(
+        [*git, "log", "-1", "--format=%h %cd", "--date=format:%Y-%m-%d %H:%M"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "recurring_billing"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return {
+        "code": head
+        + (" + uncommitted changes in recurring_billing/" if dirty else ""),
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "mem_gb": round(
@@ -917,46 +997,52 @@ def fmt_ratio(value, base):
     return f"{value / base:.2f}x" if base else "-"
 
 
+def ms_per_inv(r, key="wall_s"):
+    return 1000 * r[key] / r["n"]
+
+
 def result_row(r, floor):
     n = r["n"]
-    ms = 1000 * r["wall_s"] / n
-    qpi = r["queries"] / n
-    fms = 1000 * floor["wall_s"] / n if floor else None
-    fq = floor["queries"] / n if floor else None
+    ms, cpu, qpi = ms_per_inv(r), ms_per_inv(r, "cpu_s"), r["queries"] / n
+    spread = f"{ms_per_inv(r, 'wall_min'):.1f}-{ms_per_inv(r, 'wall_max'):.1f}"
     cron = (
-        f"{r['calls']} / {r['callbacks']} / {r['max_call_s']:.1f}"
+        f"{r['busy_calls']} / {r['callbacks']} / {r['max_call_s']:.1f}"
         if "callbacks" in r
         else "-"
     )
+    if floor:
+        ratio = fmt_ratio(ms, ms_per_inv(floor))
+        cpu_ratio = fmt_ratio(cpu, ms_per_inv(floor, "cpu_s"))
+        dq = f"{qpi - floor['queries'] / n:+.1f}"
+        rss_ratio = fmt_ratio(r["rss_mb"], floor["rss_mb"])
+    else:
+        ratio = cpu_ratio = dq = rss_ratio = "-"
     return (
-        f"| {n:,} | {r['lines']} | {r['mode']} | {r['invoices']:,} "
-        f"| {r['wall_s']:.1f} | {ms:.1f} | {fmt_ratio(ms, fms)} "
-        f"| {qpi:.1f} | {(f'{qpi - fq:+.1f}' if fq is not None else '-')} "
-        f"| {r['messages'] / n:.2f} | {r['rss_mb']:.0f} "
-        f"| {fmt_ratio(r['rss_mb'], floor['rss_mb'] if floor else None)} "
-        f"| {cron} | {'OK' if r['ok'] else 'FAIL'} |"
+        f"| {n:,} | {r['lines']} | {r['mode']} | {r['reps']} | {ms:.1f} | {spread} "
+        f"| {ratio} | {cpu:.1f} | {cpu_ratio} | {qpi:.1f} | {dq} "
+        f"| {r['messages'] / n:.2f} / {r.get('contract_messages', 0) / n:.2f} "
+        f"| {r['rss_mb']:.0f} | {rss_ratio} | {cron} | {r['load_max']:.1f} "
+        f"| {'OK' if r['ok'] else 'FAIL'} |"
     )
 
 
 def render_targets(bench):
     lines = []
-    for r in bench.results:
-        if r["mode"] != "ours":
-            continue
+    for r in bench.scenarios():
         floor = bench.find("floor", r["n"], r["lines"])
-        if not floor:
+        if r["mode"] != "ours" or not floor:
             continue
-        n = r["n"]
-        ms, fms = r["wall_s"] / n * 1000, floor["wall_s"] / n * 1000
-        qpi, fq = r["queries"] / n, floor["queries"] / n
+        ms, fms = ms_per_inv(r), ms_per_inv(floor)
+        cpu, fcpu = ms_per_inv(r, "cpu_s"), ms_per_inv(floor, "cpu_s")
+        qpi, fq = r["queries"] / r["n"], floor["queries"] / r["n"]
         time_ok = ms <= TARGET_TIME_RATIO * fms
         q_ok = qpi <= fq + TARGET_EXTRA_QUERIES
         lines.append(
-            f"- N={n:,}, {r['lines']} line(s): time {ms:.1f} vs floor {fms:.1f} "
-            f"ms/inv = {ms / fms:.2f}x (target <= {TARGET_TIME_RATIO}x): "
-            f"**{'met' if time_ok else 'MISSED'}**; queries {qpi:.1f} vs "
-            f"{fq:.1f}/inv = {qpi - fq:+.1f} (target <= +{TARGET_EXTRA_QUERIES}): "
-            f"**{'met' if q_ok else 'MISSED'}**"
+            f"- N={r['n']:,}, {r['lines']} line(s): time {ms:.1f} vs floor "
+            f"{fms:.1f} ms/inv = {ms / fms:.2f}x (target <= {TARGET_TIME_RATIO}x): "
+            f"**{'met' if time_ok else 'MISSED'}** (CPU {cpu / fcpu:.2f}x); "
+            f"queries {qpi:.1f} vs {fq:.1f}/inv = {qpi - fq:+.1f} "
+            f"(target <= +{TARGET_EXTRA_QUERIES}): **{'met' if q_ok else 'MISSED'}**"
         )
     for nlines in bench.args.variants:
         small, big = bench.find("ours", 1000, nlines), bench.find("ours", 10000, nlines)
@@ -970,7 +1056,6 @@ def render_targets(bench):
             )
         else:
             lines.append(f"- RSS flat 1,000 -> 10,000 ({nlines} line(s)): not run")
-        big = bench.find("ours", 10000, nlines)
         if big:
             ok = big["ok"] and big["max_call_s"] < CRON_TIME_LIMIT
             lines.append(
@@ -988,7 +1073,7 @@ def render_targets(bench):
 
 
 def render_parallel(bench):
-    rows = [r for r in bench.results if r["mode"] == "par"]
+    rows = [r for r in bench.scenarios() if r["mode"] == "par"]
     if not rows:
         return []
     base = bench.find("ours", rows[0]["n"], 1)
@@ -996,77 +1081,92 @@ def render_parallel(bench):
         "",
         "## Parallel cron workers (1 line)",
         "",
-        "| N | workers | journals | wall s | invoices/s | x 1 worker | queries/inv "
-        "| peak RSS MB (per worker) | serialization ERROR logs | checks |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "Two worker processes, each calling `ir.cron._process_jobs(db)` on its own "
+        "copy of the billing cron record (as two cron threads/workers would), "
+        "against the single-worker run of the same N.",
+        "",
+        "| N | workers | journals | runs | wall s (median) | invoices/s "
+        "| x 1 worker | CPU ms/inv | queries/inv | peak RSS MB (per worker) "
+        "| serialization ERROR logs | checks |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in ([base] if base else []) + rows:
         rate = r["n"] / r["wall_s"]
         brate = base["n"] / base["wall_s"] if base else None
         out.append(
-            f"| {r['n']:,} | {r['workers']} | {r['journals']} | {r['wall_s']:.1f} "
-            f"| {rate:.1f} | {fmt_ratio(rate, brate)} | {r['queries'] / r['n']:.1f} "
+            f"| {r['n']:,} | {r['workers']} | {r['journals']} | {r['reps']} "
+            f"| {r['wall_s']:.1f} | {rate:.1f} | {fmt_ratio(rate, brate)} "
+            f"| {ms_per_inv(r, 'cpu_s'):.1f} | {r['queries'] / r['n']:.1f} "
             f"| {r['rss_mb']:.0f} | {r.get('serialization_logs', 0)} "
             f"| {'OK' if r['ok'] else 'FAIL'} |"
         )
     return out
 
 
-def render_report(bench, final):
+def render_header(bench, final):
     m = bench.machine
-    out = [
+    return [
         "# recurring_billing benchmark: scheduled action vs Odoo's create+post floor",
         "",
         f"- Run: {bench.started:%Y-%m-%d %H:%M}"
         + (f" to {bench.finished:%H:%M}" if final else " (in progress)")
         + f"; command: `bash scripts/bench.sh {' '.join(bench.args.argv)}`".rstrip(),
+        f"- Code: recurring_billing at commit {m['code']}",
         f"- Machine: {m['nproc']} CPU ({m['cpu']}), {m['mem_gb']} GB RAM, "
         f"Linux {m['kernel']}",
         f"- PostgreSQL {m['pg']} ({m['pg_settings']}), Python {m['python']}, "
         f"Odoo {m['odoo']}",
-        "- floor: `account.move.create(vals_list)` + `action_post()` + commit, one "
-        "transaction, as the billing user, values from the contracts' own "
+        "- **floor**: `account.move.create(vals_list)` + `action_post()` + commit, "
+        "one transaction, as the billing user, values from the contracts' own "
         "`_prepare_invoice_vals` (built beforehand, cache emptied)."
         + (
             " floor_nolog: the same with `mail_create_nolog` and "
             "`mail_create_nosubscribe`."
-            if bench.args.with_nolog
+            if "floor_nolog" in bench.args.modes
             else ""
         ),
-        "- ours: N monthly contracts due today, billed by the real "
+        "- **ours**: N monthly contracts due today, billed by the real "
         "`recurring_billing.ir_cron_generate_invoices` record through "
         "`ir.cron._process_jobs(db)` (Odoo's runner: its own cursors, a commit "
-        f"per batch), called until nothing is due; limit_time_real_cron="
+        "per batch), called until nothing is due; limit_time_real_cron="
         f"{CRON_TIME_LIMIT}, batch size 100. Wall time end to end.",
+        "- ms/inv: wall time, median of the runs (min-max); CPU ms/inv: CPU time "
+        "of the Odoo process(es) only (PostgreSQL excluded), which other work on "
+        "the machine disturbs far less than wall time; load: highest 1-min load "
+        "average seen around the runs (2 = both cores busy).",
         "- queries/inv: all SQL of the process (`odoo.sql_db.sql_counter`), commit "
-        "included; msgs/inv: mail.message rows on invoices; peak RSS: "
-        "`ru_maxrss` of the measuring process (fresh process per scenario).",
-        "- cron: runner calls / committed batches (ir.cron.progress rows) / "
-        "longest runner call in s (must stay under the limit).",
-        "",
-        "| N | lines | mode | invoices | wall s | ms/inv | x floor | queries/inv "
-        "| vs floor | msgs/inv | peak RSS MB | x floor RSS | cron | checks |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "included; msgs/inv: mail.message rows on invoices / on contracts; peak "
+        "RSS: `ru_maxrss` of the measuring process (a fresh process per run).",
+        "- cron: runner calls that ran the job / committed batches "
+        "(ir.cron.progress rows) / longest runner call in s (must stay under the "
+        "limit).",
     ]
-    for r in bench.results:
+
+
+def render_report(bench, final):
+    out = render_header(bench, final) + [
+        "",
+        "| N | lines | mode | runs | ms/inv | min-max | x floor | CPU ms/inv "
+        "| x floor CPU | queries/inv | vs floor | msgs/inv inv / contract "
+        "| peak RSS MB | x floor RSS | cron | load | checks |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+        "|---|---:|---|",
+    ]
+    scenarios = bench.scenarios()
+    for r in scenarios:
         if r["mode"] == "par":
             continue
         floor = bench.find("floor", r["n"], r["lines"])
         out.append(result_row(r, floor if r["mode"] != "floor" else None))
-    floors = [r for r in bench.results if r["mode"].startswith("floor")]
+    floors = [r for r in scenarios if r["mode"].startswith("floor")]
     if floors:
-        out += [
-            "",
-            "Floor phases (ms/inv): create / action_post / commit",
-            "",
+        out += ["", "Floor phases (ms/inv, median run): create / action_post / commit"]
+        out += [""] + [
+            f"- N={r['n']:,}, {r['lines']} line(s), {r['mode']}: "
+            f"{ms_per_inv(r, 'create_s'):.1f} / {ms_per_inv(r, 'post_s'):.1f} / "
+            f"{ms_per_inv(r, 'commit_s'):.1f}"
+            for r in floors
         ]
-        for r in floors:
-            n = r["n"]
-            out.append(
-                f"- N={n:,}, {r['lines']} line(s), {r['mode']}: "
-                f"{1000 * r['create_s'] / n:.1f} / {1000 * r['post_s'] / n:.1f} / "
-                f"{1000 * r['commit_s'] / n:.1f}"
-            )
     out += render_parallel(bench)
     out += ["", "## Targets", ""] + render_targets(bench)
     failures = [
@@ -1106,7 +1206,20 @@ def main(argv):
         help="N of the 2-worker scenario (default 1000 if in --sizes, "
         "else the largest size; 0 = skip)",
     )
-    p_all.add_argument("--with-nolog", action="store_true", help="also floor_nolog")
+    p_all.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help="runs per scenario, the median is reported (default 3 for N <= 100, "
+        "1 above)",
+    )
+    p_all.add_argument(
+        "--modes",
+        type=lambda text: text.split(","),
+        default=["floor", "ours"],
+        help="modes to run among floor, floor_nolog (floor with "
+        "mail_create_nolog + mail_create_nosubscribe), ours (default floor,ours)",
+    )
     p_all.add_argument("--reuse-template", action="store_true")
     p_all.add_argument("--keep-template", action="store_true")
     p_all.add_argument("--keep-db", action="store_true", help="keep the last clone")
