@@ -231,7 +231,8 @@ class RecurringContract(models.Model):
         compute="_compute_next_dates",
         store=True,
         index=True,
-        tracking=True,
+        # Not tracked: it moves with every invoice, and a chatter line per
+        # period on the contract would be noise (the ledger has the history).
     )
     amount_untaxed = fields.Monetary(
         string="Amount per Period",
@@ -1304,18 +1305,19 @@ class RecurringContract(models.Model):
                 vals = contract._prepare_invoice_vals(period, date_ref)
                 vals["recurring_period_id"] = ledger.id
                 move_vals_list.append(vals)
-        moves = (
-            self.env["account.move"]
-            .with_context(
-                # Per-record creation logs and creator subscriptions are the
-                # costliest part of create(); one short message per invoice
-                # follows below instead.
-                mail_create_nolog=True,
-                mail_create_nosubscribe=True,
-                default_move_type="out_invoice",
-            )
-            .create(move_vals_list)
-        )
+        Move = self.env["account.move"]
+        created = Move.with_context(
+            # The mail side of create() (creation log, creator subscription,
+            # tracking set-up) is the costliest part of it; one short message
+            # per invoice follows below instead.
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            default_move_type="out_invoice",
+        ).create(move_vals_list)
+        # Back to the caller's context: posting and later edits are tracked
+        # in the chatter as usual (state changes, the audit trail).
+        moves = Move.browse(created.ids)
         body = Markup(_("Invoice generated from contract %(contract)s"))
         moves._message_log_batch(
             bodies={
