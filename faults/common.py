@@ -107,6 +107,7 @@ def build_template(db):
             {
                 "name": "RBF Invoicing User",
                 "login": "rbf_invoicer",
+                "email": "rbf_invoicer@example.com",
                 "groups_id": [
                     Command.set(
                         [
@@ -121,6 +122,7 @@ def build_template(db):
             {
                 "name": "RBF Billing Manager",
                 "login": "rbf_manager",
+                "email": "rbf_manager@example.com",
                 "groups_id": [
                     Command.set(
                         [
@@ -504,23 +506,6 @@ def check_numbering(case, conn, label=""):
         + (f"; DUPLICATES {dups[:5]}" if dups else "")
         + (f"; GAPS {gaps}" if gaps else "")
         + (f"; unparsed {bad_format[:5]}" if bad_format else ""),
-    )
-
-
-def cron_state(conn, cron_ids):
-    return q(
-        conn,
-        "SELECT id, active, failure_count FROM ir_cron WHERE id = ANY(%s) ORDER BY id",
-        [list(cron_ids)],
-    )
-
-
-def progress_rows(conn, cron_ids):
-    return q(
-        conn,
-        "SELECT cron_id, done, remaining, timed_out_counter, create_date, write_date "
-        "FROM ir_cron_progress WHERE cron_id = ANY(%s) ORDER BY id",
-        [list(cron_ids)],
     )
 
 
