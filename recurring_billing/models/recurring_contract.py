@@ -1358,10 +1358,10 @@ class RecurringContract(models.Model):
         )
         if to_close:
             to_close.state = "closed"
-            for contract in to_close:
-                contract.message_post(
-                    body=_("Last period billed: the contract is closed.")
-                )
+            # A log, not a message_post: the billing user has no email
+            # address to send from, and nobody needs a notification here.
+            body = _("Last period billed: the contract is closed.")
+            to_close._message_log_batch(bodies=dict.fromkeys(to_close.ids, body))
 
     def _format_billing_error(self, error):
         if isinstance(error, UserError | ValidationError):
@@ -1376,12 +1376,18 @@ class RecurringContract(models.Model):
         is_new = self.billing_error != message
         self.write({"billing_error": message, "billing_error_date": date_ref})
         if is_new:
-            self.message_post(
+            # A log, not a message_post (the billing user has no email address
+            # to send from): the activity below is what warns the salesperson.
+            self._message_log(
                 body=Markup("%s<br/>%s")
                 % (_("The contract could not be invoiced:"), message),
-                subtype_xmlid="mail.mt_note",
             )
-            self.activity_schedule(
+            # The assignment email needs a sender address; the billing user
+            # has none, so the activity then only shows in Odoo (systray,
+            # the "To review" filter) instead of failing the whole batch.
+            self.with_context(
+                mail_activity_quick_update=not self.env.user.partner_id.email
+            ).activity_schedule(
                 "mail.mail_activity_data_warning",
                 user_id=(self.user_id or self.env.user).id,
                 summary=_("Contract could not be invoiced"),

@@ -352,6 +352,29 @@ class TestBilling(RecurringBillingCommon):
         self.assertFalse(self.bill(contract, date(2026, 1, 1)))
         self.assertIn("archived", contract.billing_error)
 
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    def test_errors_and_closing_as_billing_user(self):
+        """The scheduled action bills as a user without an email address:
+        flagging a contract and closing an ended one must not need one."""
+        bot = self.env.ref("recurring_billing.user_billing_bot")
+        self.assertFalse(bot.partner_id.email)
+        ending = self.create_contract(
+            start=date(2026, 1, 1), date_end=date(2026, 1, 31)
+        )
+        bad = self.create_contract(start=date(2026, 1, 1), partner_id=self.partner_b.id)
+        self.partner_b.active = False
+        contracts = self.Contract.with_user(bot).browse((ending | bad).ids)
+        moves = contracts._generate_invoices(date_ref=date(2026, 2, 1))
+        self.assertEqual(moves.recurring_contract_id, ending)
+        self.assertEqual(ending.state, "closed")
+        self.assertIn("archived", bad.billing_error)
+        self.assertTrue(bad.activity_ids)
+        self.assertTrue(
+            bad.message_ids.filtered(
+                lambda m: "could not be invoiced" in (m.body or "")
+            )
+        )
+
     # ------------------------------------------------------------------
     # Rule 6: exactly once, in the database
     # ------------------------------------------------------------------
