@@ -206,7 +206,7 @@ def case_sigkill(ctx):
 # ---------------------------------------------------------------------- 2
 @case(2)
 def case_two_runners(ctx):
-    n = 300 if ctx.quick else 1000
+    n = 200 if ctx.quick else 1000
     c = Case(2, f"two scheduler processes at once on the same contracts ({n})")
     db = ctx.new_db("c2")
     # One period per contract: a contract is then counted once in the
@@ -480,7 +480,7 @@ def case_bad_contract(ctx):
 def case_hard_lock(ctx):
     # One batch at the limit's batch size: the worst case of the bisection,
     # every contract of the batch fails. Full size: Odoo's default limit.
-    n, limit = (20, 20) if ctx.quick else (100, 120)
+    n, limit = (10, 10) if ctx.quick else (100, 120)
     c = Case(5, f"hard lock date on today ({n} contracts)")
     db = ctx.new_db("c5")
     expected = make_contracts(db, n)
