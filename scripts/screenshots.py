@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 import websocket
@@ -187,7 +186,9 @@ class Chromium:
     def send(self, method, params=None, timeout=30):
         self._id += 1
         msg_id = self._id
-        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params or {}}))
+        self.ws.send(
+            json.dumps({"id": msg_id, "method": method, "params": params or {}})
+        )
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
@@ -216,7 +217,9 @@ class Chromium:
         )
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
-            text = details.get("exception", {}).get("description") or details.get("text")
+            text = details.get("exception", {}).get("description") or details.get(
+                "text"
+            )
             raise CDPError(f"evaluate failed: {text}")
         return result.get("result", {}).get("value")
 
@@ -292,7 +295,8 @@ class Chromium:
                     return Math.max(document.documentElement.scrollHeight,
                                     document.body ? document.body.scrollHeight : 0,
                                     ...boxes.map(e => Math.ceil(e.getBoundingClientRect().top + e.scrollHeight)));
-                })()""" % json.dumps(until)
+                })()"""
+                % json.dumps(until)
             )
             height = min(max(int(height or 0), self.window[1]), max_height)
             self.send(
@@ -423,7 +427,9 @@ def backoffice_shots(args, out, contract_id):
         log(f"admin user {admin.uid}: language restored to {original_lang}")
         if activated_en:
             try:
-                admin.call("res.lang", "write", [langs["en_US"]["id"]], {"active": False})
+                admin.call(
+                    "res.lang", "write", [langs["en_US"]["id"]], {"active": False}
+                )
                 log("en_US deactivated again")
             except OdooError as exc:
                 log(f"warning: could not deactivate en_US again: {exc}")
@@ -490,8 +496,19 @@ def portal_shots(args, out, admin, contract_id, partner_id):
         pdf.write_bytes(resp.content)
         prefix = Path(tmp) / "page"
         subprocess.run(
-            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
-             str(pdf), str(prefix)],
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "80",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                str(pdf),
+                str(prefix),
+            ],
             check=True,
             timeout=120,
         )
@@ -508,7 +525,10 @@ def main():
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
     parser.add_argument(
-        "--wait", type=int, default=0, metavar="SECONDS",
+        "--wait",
+        type=int,
+        default=0,
+        metavar="SECONDS",
         help="wait up to this long for the server to answer /web/login",
     )
     args = parser.parse_args()
