@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 STATE = ROOT / ".local"
 TMP = STATE / "bench-tmp"
+SNAPSHOT = STATE / "bench-addons"  # the addon as it was when the run started
 RAW = RESULTS / "raw.jsonl.log"  # raw figures of the last run (git-ignored)
 TEMPLATE_DB = "rb_bench_tpl"
 RUN_DB = "rb_bench_run"
@@ -124,6 +125,34 @@ def clone_db(template, name):
 # ---------------------------------------------------------------------------
 
 
+def addons_path_args():
+    addons = os.environ.get("RB_BENCH_ADDONS")
+    return [f"--addons-path={addons}"] if addons else []
+
+
+def snapshot_addon():
+    """Copy recurring_billing as it is now and load it from there: one run
+    measures one version of the code, even when the working tree changes
+    while it runs. Returns a digest of the copy."""
+    import hashlib
+    import shutil
+
+    shutil.rmtree(SNAPSHOT, ignore_errors=True)
+    shutil.copytree(
+        ROOT / "recurring_billing",
+        SNAPSHOT / "recurring_billing",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    digest = hashlib.sha1()
+    for path in sorted((SNAPSHOT / "recurring_billing").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(SNAPSHOT)).encode())
+            digest.update(path.read_bytes())
+    base = Path(os.environ["ODOO_SRC"]) / "odoo" / "addons"
+    os.environ["RB_BENCH_ADDONS"] = f"{base},{SNAPSHOT}"
+    return digest.hexdigest()[:10]
+
+
 def bootstrap(db):
     """Load Odoo with the bench configuration and return the registry."""
     sys.path.insert(0, os.environ["ODOO_SRC"])
@@ -139,6 +168,7 @@ def bootstrap(db):
             "--no-http",
             "--log-level=warn",
             f"--limit-time-real-cron={CRON_TIME_LIMIT}",
+            *addons_path_args(),
         ],
         setup_logging=True,
     )
@@ -313,11 +343,7 @@ def cmd_prepare(args):
                 f"{args.nmax} contracts of {nlines} line(s) "
                 f"in {time.monotonic() - t0:.0f} s"
             )
-        env["ir.config_parameter"].set_param(
-            "rb_bench.template",
-            f"{TEMPLATE_VERSION}:{args.nmax}:{','.join(map(str, args.variants))}"
-            f":{today}",
-        )
+        env["ir.config_parameter"].set_param("rb_bench.template", args.key)
         cr.commit()
 
 
@@ -528,7 +554,7 @@ class Bench:
     def template_key(self, nmax):
         today = datetime.now(timezone.utc).date()
         variants = ",".join(map(str, TEMPLATE_VARIANTS))
-        return f"{TEMPLATE_VERSION}:{nmax}:{variants}:{today}"
+        return f"{TEMPLATE_VERSION}:{nmax}:{variants}:{today}:{self.code_digest}"
 
     def template_ok(self, nmax):
         if not db_exists(TEMPLATE_DB):
@@ -539,13 +565,11 @@ class Bench:
         )
         if not row:
             return False
-        version, size, variants, day = row[0].split(":")
-        want_version, _size, want_variants, want_day = self.template_key(nmax).split(
-            ":"
-        )
-        return (version, variants, day) == (want_version, want_variants, want_day) and (
-            int(size) >= nmax
-        )
+        have, want = row[0].split(":"), self.template_key(nmax).split(":")
+        if len(have) != len(want):
+            return False
+        # Same content, code and day; at least as many contracts.
+        return have[0] == want[0] and have[2:] == want[2:] and int(have[1]) >= nmax
 
     def prepare_template(self, nmax):
         if self.args.reuse_template and self.template_ok(nmax):
@@ -566,6 +590,7 @@ class Bench:
                 "--stop-after-init",
                 "--no-http",
                 "--log-level=warn",
+                *addons_path_args(),
             ],
             "template-install",
         )
@@ -579,6 +604,8 @@ class Bench:
                 str(nmax),
                 "--variants",
                 ",".join(map(str, TEMPLATE_VARIANTS)),
+                "--key",
+                self.template_key(nmax),
             ],
             "template-prepare",
         )
@@ -745,7 +772,11 @@ class Bench:
         TMP.mkdir(parents=True, exist_ok=True)
         RESULTS.mkdir(parents=True, exist_ok=True)
         RAW.write_text("")
+        self.code_digest = snapshot_addon()
         self.machine = machine_info()
+        self.machine["code"] += (
+            f"; run on a copy taken at start (digest {self.code_digest})"
+        )
         self.started = datetime.now()
         sizes = self.args.sizes
         nmax = max(sizes + ([self.args.parallel_n] if self.args.parallel_n else []))
@@ -1230,6 +1261,7 @@ def main(argv):
     p_prep.add_argument("--db", required=True)
     p_prep.add_argument("--nmax", type=int, required=True)
     p_prep.add_argument("--variants", type=int_list, default=[1, 5])
+    p_prep.add_argument("--key", required=True)
     p_setup = sub.add_parser("setup")
     p_setup.add_argument("--db", required=True)
     p_setup.add_argument("--workers", type=int, default=1)
