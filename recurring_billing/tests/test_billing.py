@@ -7,6 +7,10 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.recurring_billing.models.recurring_contract import (
+    _SECONDS_PER_INVOICE,
+)
+
 from .common import RecurringBillingCommon
 
 
@@ -437,10 +441,28 @@ class TestBilling(RecurringBillingCommon):
         cron = self.env.ref("recurring_billing.ir_cron_generate_invoices")
         progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
         Contract = self.Contract.with_context(ir_cron_progress_id=progress.id)
+        # At most 10 per batch (fewer if this machine is slow today).
+        size = Contract._get_batch_size()
+        self.assertLessEqual(size, 10)
         done = Contract._cron_generate_invoices(date_ref=date(2026, 1, 1))
-        # One batch of 10 committed per call, 5 left for the next call.
-        self.assertEqual(done, 10)
-        self.assertRecordValues(progress, [{"done": 10, "remaining": 5}])
+        # One batch committed per call, the rest left for the next calls.
+        self.assertEqual(done, size)
+        self.assertRecordValues(progress, [{"done": size, "remaining": 15 - size}])
+
+    def test_batch_size_follows_measured_speed(self):
+        self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 100)
+        dbname = self.env.cr.dbname
+        saved = dict(_SECONDS_PER_INVOICE)
+        try:
+            _SECONDS_PER_INVOICE[dbname] = 0.01  # fast: the setting rules
+            self.assertEqual(self.Contract._get_batch_size(), 100)
+            _SECONDS_PER_INVOICE[dbname] = 0.5  # slow: 10 calls in 40 % of 120 s
+            self.assertEqual(self.Contract._get_batch_size(), 9)
+            self.Contract._record_batch_speed(seconds=10.0, invoice_count=10)
+            self.assertAlmostEqual(_SECONDS_PER_INVOICE[dbname], 0.65)
+        finally:
+            _SECONDS_PER_INVOICE.clear()
+            _SECONDS_PER_INVOICE.update(saved)
 
     def test_cron_runs_as_billing_user(self):
         contract = self.create_contract(start=fields.Date.today())
