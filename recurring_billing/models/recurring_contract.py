@@ -1140,15 +1140,17 @@ class RecurringContract(models.Model):
     @api.model
     def _search_locked(self, domain, limit):
         query = self._search(domain, order="next_invoice_date, id", limit=limit)
-        # execute_query() flushes the pending writes the query depends on.
-        rows = self.env.execute_query(
-            SQL(
-                "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-                query.select(),
-                SQL.identifier(self._table),
-            )
+        sql = SQL(
+            "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
+            query.select(),
+            SQL.identifier(self._table),
         )
-        return self.browse(row[0] for row in rows)
+        self.env.flush_query(sql)
+        # A serialization failure here is expected under concurrency and
+        # retried by the caller: not an error worth a log line (as ir.cron's
+        # own job acquisition).
+        self.env.cr.execute(sql, log_exceptions=False)
+        return self.browse(row[0] for row in self.env.cr.fetchall())
 
     @api.model
     def _claim_contracts_with_retry(self, date_ref, in_cron=False):
@@ -1261,6 +1263,17 @@ class RecurringContract(models.Model):
                     "No income account for the product %(product)s.",
                     product=product.display_name,
                 )
+        if self.invoice_action != "draft" and self.company_id._get_violated_lock_dates(
+            fields.Date.context_today(self), True, self.journal_id
+        ):
+            # Odoo moves an invoice out of a locked period, but never past
+            # today: with a lock date on or after today posting must fail.
+            # Said up front, rather than found by splitting the batch.
+            return _(
+                "The accounting of %(company)s is locked up to today: the "
+                "invoice cannot be posted.",
+                company=self.company_id.display_name,
+            )
         if not self.journal_id.active:
             return _(
                 "The journal %(journal)s is archived.",

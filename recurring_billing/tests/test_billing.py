@@ -346,7 +346,7 @@ class TestBilling(RecurringBillingCommon):
         contract = self.create_contract(start=today)
         self.company_data["company"].hard_lock_date = today
         self.assertFalse(self.bill(contract, today))
-        self.assertRegex(contract.billing_error, "(?i)lock date")
+        self.assertRegex(contract.billing_error, "(?i)lock")
         self.assertFalse(contract.period_ids)
 
     @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
