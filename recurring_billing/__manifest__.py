@@ -20,11 +20,19 @@
         "data/ir_cron_data.xml",
         "data/recurring_contract_close_reason_data.xml",
         "data/mail_template_data.xml",
-        "wizard/recurring_contract_wizard_views.xml",
+        # The wizards' actions first: the contract form's buttons use them.
+        "wizard/recurring_contract_close_wizard_views.xml",
+        "wizard/recurring_contract_renew_wizard_views.xml",
         "views/recurring_contract_views.xml",
         "views/recurring_contract_template_views.xml",
-        "views/inherited_views.xml",
+        "views/recurring_contract_close_reason_views.xml",
+        "views/res_partner_views.xml",
+        "views/sale_order_views.xml",
+        "views/product_template_views.xml",
+        "views/account_move_views.xml",
+        "views/res_config_settings_views.xml",
         "views/recurring_contract_portal_templates.xml",
+        # Last: the menus reference the actions defined above.
         "views/recurring_billing_menus.xml",
     ],
     "demo": [
