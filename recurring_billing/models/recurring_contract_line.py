@@ -5,6 +5,7 @@ from odoo.tools import float_round
 
 class RecurringContractLine(models.Model):
     _name = "recurring.contract.line"
+    _inherit = "recurring.contract.line.mixin"
     _description = "Recurring Contract Line"
     _order = "contract_id, sequence, id"
     _check_company_auto = True
@@ -17,29 +18,9 @@ class RecurringContractLine(models.Model):
     )
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
     currency_id = fields.Many2one(related="contract_id.currency_id")
-    sequence = fields.Integer(default=10)
-    display_type = fields.Selection(
-        selection=[("line_section", "Section"), ("line_note", "Note")],
-        default=False,
-    )
-    product_id = fields.Many2one(
-        comodel_name="product.product",
-        string="Product",
-        check_company=True,
-        domain="[('sale_ok', '=', True)]",
-        ondelete="restrict",
-    )
-    name = fields.Text(
-        string="Description",
-        required=True,
-        compute="_compute_name",
-        store=True,
-        readonly=False,
-        precompute=True,
-    )
-    quantity = fields.Float(
-        default=1.0, digits="Product Unit of Measure", required=True
-    )
+    product_id = fields.Many2one(check_company=True)
+    name = fields.Text(required=True)
+    quantity = fields.Float(required=True)
     product_uom_id = fields.Many2one(
         comodel_name="uom.uom",
         string="Unit",
@@ -50,15 +31,6 @@ class RecurringContractLine(models.Model):
         domain="[('category_id', '=', product_uom_category_id)]",
     )
     product_uom_category_id = fields.Many2one(related="product_id.uom_id.category_id")
-    price_unit = fields.Float(
-        string="Unit Price",
-        digits="Product Price",
-        compute="_compute_price_unit",
-        store=True,
-        readonly=False,
-        precompute=True,
-    )
-    discount = fields.Float(string="Discount (%)", digits="Discount")
     tax_ids = fields.Many2many(
         comodel_name="account.tax",
         string="Taxes",
@@ -80,28 +52,13 @@ class RecurringContractLine(models.Model):
     # COMPUTE METHODS
     # -------------------------------------------------------------------------
 
-    @api.depends("product_id")
-    def _compute_name(self):
-        for line in self:
-            if line.display_type:
-                line.name = line.name or ""
-            elif line.product_id:
-                line.name = line.product_id.with_context(
-                    lang=line.contract_id.partner_id.lang
-                ).get_product_multiline_description_sale()
-            elif not line.name:
-                line.name = ""
+    def _get_description_lang(self):
+        return self.contract_id.partner_id.lang or super()._get_description_lang()
 
     @api.depends("product_id")
     def _compute_product_uom_id(self):
         for line in self:
             line.product_uom_id = line.product_id.uom_id
-
-    @api.depends("product_id")
-    def _compute_price_unit(self):
-        for line in self:
-            if line.product_id:
-                line.price_unit = line.product_id.lst_price
 
     @api.depends("product_id", "company_id")
     def _compute_tax_ids(self):
@@ -180,6 +137,6 @@ class RecurringContractLine(models.Model):
                 Command.set(contract.fiscal_position_id.map_tax(self.tax_ids).ids)
             ],
             "analytic_distribution": self.analytic_distribution,
-            "recurring_date_start": period["date_start"],
-            "recurring_date_end": period["date_end"],
+            "recurring_date_start": period.date_start,
+            "recurring_date_end": period.date_end,
         }

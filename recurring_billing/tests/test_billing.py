@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.recurring_billing.models.recurring_contract import (
+from odoo.addons.recurring_billing.models.recurring_billing_engine import (
     _SECONDS_PER_INVOICE,
 )
 
@@ -235,7 +235,7 @@ class TestBilling(RecurringBillingCommon):
         self.assertAlmostEqual(move.amount_untaxed, 100.0)
         self.assertAlmostEqual(move.amount_untaxed_signed, 50.0)
 
-    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_foreign_currency_without_rate_is_isolated(self):
         no_rate = self.setup_other_currency("CHF", rates=[("2030-01-01", 1.5)])
         bad = self.create_contract(start=date(2026, 1, 1), currency_id=no_rate.id)
@@ -277,7 +277,7 @@ class TestBilling(RecurringBillingCommon):
     # Rule 8: isolation
     # ------------------------------------------------------------------
 
-    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_one_bad_contract_among_many(self):
         archived = self._create_product(name="Old product", lst_price=10.0)
         contracts = self.Contract
@@ -312,7 +312,7 @@ class TestBilling(RecurringBillingCommon):
         self.assertEqual(len(moves), 1)
         self.assertFalse(bad.billing_error)
 
-    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_failure_at_posting_is_bisected(self):
         """A failure Odoo only raises while posting (a hard lock date) is
         isolated by splitting the batch: the others are billed."""
@@ -337,7 +337,7 @@ class TestBilling(RecurringBillingCommon):
             self.env["account.move"].search([("recurring_contract_id", "=", bad.id)])
         )
 
-    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_hard_lock_date_flags_contract(self):
         """Odoo moves an invoice dated in a locked period to the first open
         day, but a hard lock on or after today leaves no open day: the
@@ -349,14 +349,14 @@ class TestBilling(RecurringBillingCommon):
         self.assertRegex(contract.billing_error, "(?i)lock")
         self.assertFalse(contract.period_ids)
 
-    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_archived_customer_flags_contract(self):
         contract = self.create_contract(start=date(2026, 1, 1))
         self.partner_a.active = False
         self.assertFalse(self.bill(contract, date(2026, 1, 1)))
         self.assertIn("archived", contract.billing_error)
 
-    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_errors_and_closing_as_billing_user(self):
         """The scheduled action bills as a user without an email address:
         flagging a contract and closing an ended one must not need one."""
@@ -442,7 +442,7 @@ class TestBilling(RecurringBillingCommon):
         progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
         Contract = self.Contract.with_context(ir_cron_progress_id=progress.id)
         # At most 10 per batch (fewer if this machine is slow today).
-        size = Contract._get_batch_size()
+        size = self.env["recurring.billing.engine"]._get_batch_size()
         self.assertLessEqual(size, 10)
         done = Contract._cron_generate_invoices(date_ref=date(2026, 1, 1))
         # One batch committed per call, the rest left for the next calls.
@@ -452,13 +452,14 @@ class TestBilling(RecurringBillingCommon):
     def test_batch_size_follows_measured_speed(self):
         self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 100)
         dbname = self.env.cr.dbname
+        engine = self.env["recurring.billing.engine"]
         saved = dict(_SECONDS_PER_INVOICE)
         try:
             _SECONDS_PER_INVOICE[dbname] = 0.01  # fast: the setting rules
-            self.assertEqual(self.Contract._get_batch_size(), 100)
+            self.assertEqual(engine._get_batch_size(), 100)
             _SECONDS_PER_INVOICE[dbname] = 0.5  # slow: 10 calls in 40 % of 120 s
-            self.assertEqual(self.Contract._get_batch_size(), 9)
-            self.Contract._record_batch_speed(seconds=10.0, invoice_count=10)
+            self.assertEqual(engine._get_batch_size(), 9)
+            engine._record_batch_speed(seconds=10.0, invoice_count=10)
             self.assertAlmostEqual(_SECONDS_PER_INVOICE[dbname], 0.65)
         finally:
             _SECONDS_PER_INVOICE.clear()

@@ -65,7 +65,7 @@ class TestLifecycle(RecurringBillingCommon):
         )
 
     @freeze_time("2026-02-10")
-    @mute_logger("odoo.addons.recurring_billing.models.recurring_contract")
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_invoice_now_reports_a_billing_error(self):
         contract = self.create_contract(start=date(2026, 1, 1))
         self.partner_a.active = False
@@ -152,8 +152,8 @@ class TestLifecycle(RecurringBillingCommon):
         contract = self.create_contract(start=date(2026, 1, 31))
         forecast = contract._get_forecast_periods(12)
         self.assertEqual(len(forecast), 12)
-        self.assertEqual(forecast[1]["date_start"], date(2026, 2, 28))
-        self.assertEqual(forecast[0]["amount_untaxed"], 100.0)
+        self.assertEqual(forecast[1].date_start, date(2026, 2, 28))
+        self.assertEqual(forecast[0].amount_untaxed, 100.0)
         self.assertIn("02/28/2026", contract.schedule_preview_html)
 
     def test_mrr_and_amounts(self):

@@ -1,39 +1,37 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Rule 1 (periods) and Rule 2 (invoice dates) of the README, on the pure
+schedule core: no database, no Odoo environment; the whole module runs in
+milliseconds. Plain ``unittest.TestCase``, so both pytest and Odoo's runner
+collect it, and neither opens a transaction for it."""
+
+import doctest
+import unittest
 from datetime import date
 
-from odoo.tests import tagged
+from ..tools import schedule
+from ..tools.schedule import (
+    iter_periods,
+    line_amount,
+    months_per_period,
+    period_at,
+    proration_factor,
+)
 
-from .common import RecurringBillingCommon
+
+def spans(periods):
+    return [(p.date_start, p.date_end) for p in periods]
 
 
-@tagged("post_install", "-at_install")
-class TestSchedule(RecurringBillingCommon):
-    """Rule 1 and 2: periods come from the anchor, never from the previous
-    period; a period ends the day before the next starts; arrears bill the
-    day after the end."""
-
-    def periods(self, count, **vals):
-        contract = self.Contract.new(
-            {
-                "date_start": vals.pop("date_start"),
-                "recurring_rule_type": vals.pop("rule", "monthly"),
-                "recurring_interval": vals.pop("interval", 1),
-                "invoicing_mode": vals.pop("mode", "advance"),
-                **vals,
-            }
-        )
-        result = []
-        for index in range(count):
-            period = contract._get_period(index)
-            if not period:
-                break
-            result.append(period)
-        return result
+class TestScheduleCore(unittest.TestCase):
+    def test_doctests(self):
+        result = doctest.testmod(schedule)
+        self.assertGreater(result.attempted, 0)
+        self.assertEqual(result.failed, 0)
 
     def test_month_end_clamped_without_drift(self):
-        periods = self.periods(5, date_start=date(2026, 1, 31))
+        periods = iter_periods(date(2026, 1, 31), "monthly", 1, limit=5)
         self.assertEqual(
-            [(p["date_start"], p["date_end"]) for p in periods],
+            spans(periods),
             [
                 (date(2026, 1, 31), date(2026, 2, 27)),
                 (date(2026, 2, 28), date(2026, 3, 30)),
@@ -45,15 +43,16 @@ class TestSchedule(RecurringBillingCommon):
 
     def test_leap_year_february(self):
         starts = [
-            p["date_start"] for p in self.periods(3, date_start=date(2028, 1, 31))
+            p.date_start for p in iter_periods(date(2028, 1, 31), "monthly", 1, limit=3)
         ]
         self.assertEqual(
             starts, [date(2028, 1, 31), date(2028, 2, 29), date(2028, 3, 31)]
         )
-        # Yearly from Feb 29 lands on Feb 28 in common years, back on 29 in leap years.
-        yearly = self.periods(5, date_start=date(2028, 2, 29), rule="yearly")
+        # Yearly from Feb 29 lands on Feb 28 in common years, back on 29 in
+        # leap years.
+        yearly = list(iter_periods(date(2028, 2, 29), "yearly", 1, limit=5))
         self.assertEqual(
-            [p["date_start"] for p in yearly],
+            [p.date_start for p in yearly],
             [
                 date(2028, 2, 29),
                 date(2029, 2, 28),
@@ -62,14 +61,12 @@ class TestSchedule(RecurringBillingCommon):
                 date(2032, 2, 29),
             ],
         )
-        self.assertEqual(yearly[0]["date_end"], date(2029, 2, 27))
+        self.assertEqual(yearly[0].date_end, date(2029, 2, 27))
+        self.assertEqual(yearly[0].days, 365)
 
     def test_daily_rule_with_interval(self):
-        periods = self.periods(
-            3, date_start=date(2026, 12, 30), rule="daily", interval=3
-        )
         self.assertEqual(
-            [(p["date_start"], p["date_end"]) for p in periods],
+            spans(iter_periods(date(2026, 12, 30), "daily", 3, limit=3)),
             [
                 (date(2026, 12, 30), date(2027, 1, 1)),
                 (date(2027, 1, 2), date(2027, 1, 4)),
@@ -78,11 +75,8 @@ class TestSchedule(RecurringBillingCommon):
         )
 
     def test_weekly_rule_with_interval(self):
-        periods = self.periods(
-            2, date_start=date(2026, 2, 23), rule="weekly", interval=2
-        )
         self.assertEqual(
-            [(p["date_start"], p["date_end"]) for p in periods],
+            spans(iter_periods(date(2026, 2, 23), "weekly", 2, limit=2)),
             [
                 (date(2026, 2, 23), date(2026, 3, 8)),
                 (date(2026, 3, 9), date(2026, 3, 22)),
@@ -90,9 +84,9 @@ class TestSchedule(RecurringBillingCommon):
         )
 
     def test_quarterly_from_month_end(self):
-        periods = self.periods(4, date_start=date(2026, 11, 30), interval=3)
+        periods = list(iter_periods(date(2026, 11, 30), "monthly", 3, limit=4))
         self.assertEqual(
-            [p["date_start"] for p in periods],
+            [p.date_start for p in periods],
             [
                 date(2026, 11, 30),
                 date(2027, 2, 28),
@@ -100,14 +94,11 @@ class TestSchedule(RecurringBillingCommon):
                 date(2027, 8, 30),
             ],
         )
-        self.assertEqual(periods[0]["date_end"], date(2027, 2, 27))
+        self.assertEqual(periods[0].date_end, date(2027, 2, 27))
 
     def test_yearly_rule_with_interval(self):
-        periods = self.periods(
-            2, date_start=date(2026, 7, 1), rule="yearly", interval=2
-        )
         self.assertEqual(
-            [(p["date_start"], p["date_end"]) for p in periods],
+            spans(iter_periods(date(2026, 7, 1), "yearly", 2, limit=2)),
             [
                 (date(2026, 7, 1), date(2028, 6, 30)),
                 (date(2028, 7, 1), date(2030, 6, 30)),
@@ -115,40 +106,70 @@ class TestSchedule(RecurringBillingCommon):
         )
 
     def test_invoice_date_advance_and_arrears(self):
-        advance = self.periods(1, date_start=date(2026, 1, 1))[0]
-        arrears = self.periods(1, date_start=date(2026, 1, 1), mode="arrears")[0]
-        self.assertEqual(advance["invoice_date"], date(2026, 1, 1))
-        self.assertEqual(arrears["invoice_date"], date(2026, 2, 1))
+        advance = period_at(date(2026, 1, 1), "monthly", 1, 0)
+        arrears = period_at(date(2026, 1, 1), "monthly", 1, 0, mode="arrears")
+        self.assertEqual(advance.invoice_date, date(2026, 1, 1))
+        self.assertEqual(arrears.invoice_date, date(2026, 2, 1))
 
     def test_end_date_cuts_last_period(self):
-        periods = self.periods(
-            10, date_start=date(2026, 1, 1), date_end=date(2026, 3, 15)
-        )
+        end = date(2026, 3, 15)
+        periods = list(iter_periods(date(2026, 1, 1), "monthly", 1, date_end=end))
         self.assertEqual(
-            [(p["date_start"], p["date_end"]) for p in periods],
+            spans(periods),
             [
                 (date(2026, 1, 1), date(2026, 1, 31)),
                 (date(2026, 2, 1), date(2026, 2, 28)),
                 (date(2026, 3, 1), date(2026, 3, 15)),
             ],
         )
-        self.assertEqual(periods[-1]["full_date_end"], date(2026, 3, 31))
-        arrears = self.periods(
-            10, date_start=date(2026, 1, 1), date_end=date(2026, 3, 15), mode="arrears"
+        self.assertEqual(periods[-1].full_date_end, date(2026, 3, 31))
+        arrears = list(
+            iter_periods(date(2026, 1, 1), "monthly", 1, date_end=end, mode="arrears")
         )
-        self.assertEqual(arrears[-1]["invoice_date"], date(2026, 3, 16))
+        self.assertEqual(arrears[-1].invoice_date, date(2026, 3, 16))
+        # A period starting on the end date is the last one, one day long.
+        last = period_at(date(2026, 1, 1), "monthly", 1, 2, date_end=date(2026, 3, 1))
+        self.assertEqual((last.date_start, last.date_end), (date(2026, 3, 1),) * 2)
+        self.assertIsNone(period_at(date(2026, 1, 1), "monthly", 1, 3, date_end=end))
+
+    def test_iteration_from_an_index(self):
+        periods = list(
+            iter_periods(date(2026, 1, 1), "monthly", 1, start_index=10, limit=2)
+        )
+        self.assertEqual([p.index for p in periods], [10, 11])
+        self.assertEqual(periods[0].date_start, date(2026, 11, 1))
+        self.assertIsNone(period_at(date(2026, 1, 1), "monthly", 1, -1))
 
     def test_proration_factor(self):
-        contract = self.Contract.new(
-            {
-                "date_start": date(2026, 1, 1),
-                "date_end": date(2026, 3, 15),
-                "prorate": True,
-            }
+        end = date(2026, 3, 15)
+        prorated = list(
+            iter_periods(date(2026, 1, 1), "monthly", 1, date_end=end, prorate=True)
         )
-        self.assertEqual(contract._get_proration_factor(contract._get_period(0)), 1.0)
-        self.assertAlmostEqual(
-            contract._get_proration_factor(contract._get_period(2)), 15 / 31
+        self.assertEqual([p.factor for p in prorated[:2]], [1.0, 1.0])
+        self.assertAlmostEqual(prorated[2].factor, 15 / 31)
+        self.assertTrue(prorated[2].is_prorated)
+        self.assertEqual((prorated[2].days, prorated[2].full_days), (15, 31))
+        full = list(iter_periods(date(2026, 1, 1), "monthly", 1, date_end=end))
+        self.assertEqual(full[2].factor, 1.0)
+        # By days, leap years included: 1 day of a 29-day February.
+        self.assertEqual(
+            proration_factor(date(2028, 2, 1), date(2028, 2, 1), date(2028, 2, 29)),
+            1 / 29,
         )
-        contract.prorate = False
-        self.assertEqual(contract._get_proration_factor(contract._get_period(2)), 1.0)
+
+    def test_amount_rounded_not_unit_price(self):
+        self.assertEqual(round(line_amount(9.99, 1000, factor=1 / 31), 2), 322.26)
+        self.assertEqual(round(line_amount(100.0, 2, discount=10.0), 2), 180.0)
+
+    def test_months_per_period_normalises_every_rule(self):
+        self.assertEqual(months_per_period("monthly", 1), 1.0)
+        self.assertEqual(months_per_period("monthly", 3), 3.0)
+        self.assertEqual(months_per_period("yearly", 2), 24.0)
+        self.assertAlmostEqual(months_per_period("daily", 365.25 / 12), 1.0)
+        self.assertAlmostEqual(months_per_period("weekly", 1) * 52.178571, 12.0, 5)
+
+    def test_bad_rule_refused(self):
+        with self.assertRaises(ValueError):
+            period_at(date(2026, 1, 1), "hourly", 1, 0)
+        with self.assertRaises(ValueError):
+            period_at(date(2026, 1, 1), "monthly", 0, 0)

@@ -1,0 +1,500 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+import random
+import time
+
+from markupsafe import Markup
+from psycopg2 import errors as pg_errors
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, config
+
+_logger = logging.getLogger(__name__)
+
+# PostgreSQL errors that mean "another transaction got there first": they are
+# retried, and never reported as a problem of the contract.
+CONCURRENCY_ERRORS = (
+    pg_errors.SerializationFailure,
+    pg_errors.DeadlockDetected,
+    pg_errors.LockNotAvailable,
+)
+MAX_CONCURRENCY_RETRIES = 3
+# Seconds one invoice took to bill in this process, per database (a moving
+# average): sizes the batches so that a cron run fits its time limit.
+_SECONDS_PER_INVOICE = {}
+
+
+class RecurringBillingEngine(models.AbstractModel):
+    """The billing engine: turns the due periods of running contracts into
+    ledger rows and invoices, exactly once, in batches.
+
+    Shaped like Odoo's ``account.move.send``: a service with no records of
+    its own, whose entry points (``_run_scheduled``, ``_generate_for``) call
+    short named steps. Tools and extensions may call two of them directly:
+    ``_claim_batch`` (lock the next batch, as the scheduled action does) and
+    ``_bill_batch`` (bill a locked batch). Everything it needs from a contract
+    goes through the contract's hooks: ``_get_contracts_to_invoice_domain``,
+    ``_get_due_periods``, ``_get_billing_blockers``, ``_prepare_period_vals``,
+    ``_prepare_invoice_vals``, ``_is_fully_billed``.
+    """
+
+    _name = "recurring.billing.engine"
+    _description = "Recurring Billing Engine"
+
+    # -------------------------------------------------------------------------
+    # ENTRY POINTS
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _run_scheduled(self, date_ref=None):
+        """The scheduled action. Under ir.cron each call bills one batch,
+        reports its progress and returns: the scheduler commits and calls
+        again, so a crash or a timeout only loses the batch in flight.
+        Called from code (a shell, a test): every batch, without commit."""
+        self = self._get_billing_env()  # noqa: PLW0642
+        date_ref = date_ref or fields.Date.context_today(self)
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        done = 0
+        while contracts := self._claim_batch_with_retry(date_ref, in_cron):
+            self.with_company(contracts.company_id)._bill_batch(contracts, date_ref)
+            done += len(contracts)
+            if in_cron:
+                break
+        Contract = self.env["recurring.contract"]
+        remaining = Contract.search_count(
+            Contract._get_contracts_to_invoice_domain(date_ref)
+        )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        return done
+
+    @api.model
+    def _generate_for(self, contracts, date_ref=None, retry_failed=True):
+        """Bill every period of ``contracts`` due on ``date_ref`` (default:
+        today), in batches, without committing. Contracts another transaction
+        is invoicing are skipped (they are being billed there). Returns the
+        ``account.move`` records created."""
+        date_ref = date_ref or fields.Date.context_today(self)
+        moves = self.env["account.move"]
+        contracts = contracts.filtered(lambda c: c.state == "running")
+        if not retry_failed:
+            contracts = contracts.filtered(
+                lambda c: not c.billing_error_date or c.billing_error_date < date_ref
+            )
+        batch_size = self._get_batch_size()
+        todo = contracts
+        while todo:
+            batch, todo = todo[:batch_size], todo[batch_size:]
+            locked = self._try_lock(batch)
+            billed = self.env["account.move"]
+            for (company, _journal), group in locked.grouped(
+                lambda c: (c.company_id, c.journal_id)
+            ).items():
+                billed |= self.with_company(company)._bill_batch(group, date_ref)
+            moves |= billed
+            if not billed:
+                continue
+            # A batch bills at most batch_size invoices: contracts with more
+            # periods due (a backlog) go round again; failed ones do not.
+            todo = (
+                locked.filtered(
+                    lambda c: c.state == "running"
+                    and c.next_invoice_date
+                    and c.next_invoice_date <= date_ref
+                    and c.billing_error_date != date_ref
+                )
+                | todo
+            )
+        return moves
+
+    @api.model
+    def _invoice_now(self, contracts):
+        """The contract's 'Invoice now' button: bill what is due up to today
+        at once, and show the invoice, the invoices or the error."""
+        if not self.env.user.has_group("account.group_account_invoice"):
+            raise UserError(_("Only invoicing users can invoice contracts."))
+        if self._try_lock(contracts, nowait=True) != contracts:
+            raise UserError(
+                _(
+                    "This contract is being invoiced right now by another "
+                    "process. Try again in a moment."
+                )
+            )
+        for contract in contracts:
+            if contract.state != "running":
+                raise UserError(
+                    _(
+                        "Only a running contract can be invoiced (%(name)s).",
+                        name=contract.name,
+                    )
+                )
+        moves = self._generate_for(contracts, retry_failed=True)
+        failed = contracts.filtered("billing_error")
+        if failed:
+            # Keep the error on the contract (raising would roll it back, and
+            # the invoices of the other contracts with it): show it instead.
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "type": "danger",
+                    "title": _("Not invoiced"),
+                    "message": failed[0].billing_error,
+                    "sticky": True,
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                },
+            }
+        if not moves:
+            raise UserError(_("Nothing is due yet on this contract."))
+        if len(moves) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "account.move",
+                "view_mode": "form",
+                "res_id": moves.id,
+            }
+        return contracts.action_view_invoices()
+
+    @api.model
+    def _get_billing_env(self):
+        """ir.cron runs as the superuser (so that "Run manually" works for
+        administrators); billing itself runs as the dedicated billing user,
+        bound by record rules and invoicing rights."""
+        if not self.env.is_superuser():
+            return self
+        bot = self.env.ref(
+            "recurring_billing.user_billing_bot", raise_if_not_found=False
+        )
+        return self.with_user(bot) if bot else self
+
+    # -------------------------------------------------------------------------
+    # CLAIM
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _claim_batch(self, date_ref):
+        """Lock and return the next batch of due contracts, all of one company
+        and journal (posting locks the journal's numbering; one journal per
+        transaction cannot deadlock with another worker).
+
+        Rows held by another worker are skipped, so several workers share
+        the work without waiting for each other."""
+        Contract = self.env["recurring.contract"]
+        domain = Contract._get_contracts_to_invoice_domain(date_ref)
+        first = self._search_locked(domain, limit=1)
+        if not first:
+            return first
+        domain += [
+            ("company_id", "=", first.company_id.id),
+            ("journal_id", "=", first.journal_id.id),
+        ]
+        return first | self._search_locked(domain, limit=self._get_batch_size())
+
+    @api.model
+    def _claim_batch_with_retry(self, date_ref, in_cron=False):
+        """Claim, retrying when another worker committed the same rows since
+        our snapshot began (REPEATABLE READ raises a serialization failure).
+
+        Only under ir.cron, where the call starts right after the scheduler's
+        commit and nothing of ours is pending, may the transaction be rolled
+        back to get a fresh snapshot. Elsewhere the error goes up, to Odoo's
+        own retry of HTTP/RPC requests."""
+        for attempt in range(MAX_CONCURRENCY_RETRIES + 1):
+            try:
+                with self.env.cr.savepoint(flush=False):
+                    return self._claim_batch(date_ref)
+            except CONCURRENCY_ERRORS:
+                if not in_cron or attempt == MAX_CONCURRENCY_RETRIES:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all(flush=False)
+                time.sleep(random.uniform(0, 0.1 * 2**attempt))
+        return self.env["recurring.contract"]
+
+    @api.model
+    def _search_locked(self, domain, limit):
+        Contract = self.env["recurring.contract"]
+        query = Contract._search(domain, order="next_invoice_date, id", limit=limit)
+        sql = SQL(
+            "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
+            query.select(),
+            SQL.identifier(Contract._table),
+        )
+        self.env.flush_query(sql)
+        # A serialization failure here is expected under concurrency and
+        # retried by the caller: not an error worth a log line (as ir.cron's
+        # own job acquisition).
+        self.env.cr.execute(sql, log_exceptions=False)
+        return Contract.browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _try_lock(self, contracts, nowait=False):
+        """Lock ``contracts`` for billing. Returns the contracts locked: with
+        ``nowait`` all of them or none, otherwise those no other transaction
+        holds (``SKIP LOCKED``)."""
+        if not contracts:
+            return contracts
+        contracts.flush_recordset()
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM %s WHERE id IN %s ORDER BY id "
+                        "FOR NO KEY UPDATE %s",
+                        SQL.identifier(contracts._table),
+                        tuple(contracts.ids),
+                        SQL("NOWAIT") if nowait else SQL("SKIP LOCKED"),
+                    )
+                )
+                locked_ids = {row[0] for row in self.env.cr.fetchall()}
+        except pg_errors.LockNotAvailable:
+            return contracts.browse()
+        return contracts.filtered(lambda c: c.id in locked_ids)
+
+    # -------------------------------------------------------------------------
+    # BATCH SIZE
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _get_batch_size(self):
+        """Invoices per batch: ``recurring_billing.batch_size`` (default 100),
+        lowered so that the 10 calls ir.cron makes per run take at most 40 %
+        of ``limit_time_real_cron``, at the speed this process measured on its
+        last batches (a loaded machine gets smaller batches, not timeouts)."""
+        size = int(
+            self.env["ir.config_parameter"]
+            .sudo()  # technical setting, read-only use
+            .get_param("recurring_billing.batch_size", 100)
+        )
+        seconds_per_invoice = _SECONDS_PER_INVOICE.get(self.env.cr.dbname, 0.05)
+        fitting = self._get_cron_time_limit() * 0.4 / 10 / seconds_per_invoice
+        return max(5, min(size, int(fitting)))
+
+    @api.model
+    def _record_batch_speed(self, seconds, invoice_count):
+        """Keep a moving average of the seconds one invoice takes to bill."""
+        if invoice_count:
+            dbname = self.env.cr.dbname
+            previous = _SECONDS_PER_INVOICE.get(dbname, seconds / invoice_count)
+            _SECONDS_PER_INVOICE[dbname] = (
+                0.7 * previous + 0.3 * seconds / invoice_count
+            )
+
+    @api.model
+    def _get_cron_time_limit(self):
+        limit = config.get("limit_time_real_cron") or -1
+        if limit <= 0:
+            limit = config.get("limit_time_real") or 120
+        return limit if limit > 0 else 120
+
+    # -------------------------------------------------------------------------
+    # ONE BATCH
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _bill_batch(self, contracts, date_ref):
+        """Bill the locked ``contracts`` (one company and journal).
+
+        The happy path is one savepoint, one ``create`` and one ``_post`` for
+        the whole batch. When it fails, the batch is split in halves until
+        the failing contracts are isolated; they get ``billing_error`` and
+        the others are billed normally.
+        """
+        started = time.monotonic()
+        contracts = contracts.with_env(self.env)  # the batch's company
+        # Cheap checks first: they turn into contract errors, not exceptions.
+        plans, errors = self._plan_batch(contracts, date_ref)
+        moves = self.env["account.move"]
+        pending = [plans]
+        while pending:
+            chunk = pending.pop()
+            if not chunk:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    moves |= self._create_invoices(chunk, date_ref)
+            except CONCURRENCY_ERRORS:
+                raise
+            except Exception as error:  # noqa: BLE001 - isolate any failure
+                if len(chunk) == 1:
+                    errors[chunk[0][0]] = self._format_billing_error(error)
+                else:
+                    half = len(chunk) // 2
+                    pending += [chunk[half:], chunk[:half]]
+        self._record_results(contracts, plans, errors, date_ref)
+        self._close_fully_billed(contracts)
+        self._record_batch_speed(time.monotonic() - started, len(moves))
+        return moves
+
+    @api.model
+    def _plan_batch(self, contracts, date_ref):
+        """Return ([(contract, periods)], {contract: error}): each contract
+        with its due periods, capped to the batch size in invoices."""
+        budget = self._get_batch_size()
+        plans, errors = [], {}
+        for contract in contracts:
+            if budget <= 0:
+                break
+            periods = contract._get_due_periods(date_ref, limit=budget)
+            if not periods:
+                continue
+            blockers = contract._get_billing_blockers(date_ref)
+            if blockers:
+                errors[contract] = "\n".join(blockers)
+                continue
+            plans.append((contract, tuple(periods)))
+            budget -= len(periods)
+        return plans, errors
+
+    @api.model
+    def _create_invoices(self, plans, date_ref):
+        """Create the ledger rows and the invoices of ``plans``, then post and
+        send them as each contract says. Runs inside the caller's savepoint:
+        any failure undoes all of it."""
+        ledger = self._create_ledger_rows(plans)
+        move_vals_list = []
+        for contract, periods in plans:
+            for period in periods:
+                vals = contract._prepare_invoice_vals(period, date_ref)
+                vals["recurring_period_id"] = ledger[contract, period.index].id
+                move_vals_list.append(vals)
+        Move = self.env["account.move"]
+        created = Move.with_context(
+            # The mail side of create() (creation log, creator subscription,
+            # tracking set-up) is the costliest part of it; one short message
+            # per invoice follows below instead.
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            default_move_type="out_invoice",
+        ).create(move_vals_list)
+        # Back to the caller's context: posting and later edits are tracked
+        # in the chatter as usual (state changes, the audit trail).
+        moves = Move.browse(created.ids)
+        body = Markup(_("Invoice generated from contract %(contract)s"))
+        moves._message_log_batch(
+            bodies={
+                move.id: body
+                % {"contract": move.recurring_contract_id._get_html_link()}
+                for move in moves
+            }
+        )
+        self._post_and_send(moves)
+        return moves
+
+    @api.model
+    def _create_ledger_rows(self, plans):
+        """Write the ledger rows of the periods about to be billed, in the
+        same transaction as their invoices: UNIQUE(contract_id, date_start)
+        refuses a period twice before any invoice is built for it. A voided
+        period billed again reuses its row. Returns {(contract, index): row}."""
+        ledger, new = {}, []
+        for contract, periods in plans:
+            voided = {
+                row.period_index: row
+                for row in contract.period_ids
+                if row.state == "voided"
+            }
+            for period in periods:
+                if period.index in voided:
+                    row = voided[period.index]
+                    row.state = "invoiced"
+                    ledger[contract, period.index] = row
+                else:
+                    new.append((contract, period))
+        rows = self.env["recurring.contract.period"].create(
+            [contract._prepare_period_vals(period) for contract, period in new]
+        )
+        for (contract, period), row in zip(new, rows, strict=True):
+            ledger[contract, period.index] = row
+        return ledger
+
+    @api.model
+    def _post_and_send(self, moves):
+        to_post = moves.filtered(
+            lambda m: m.recurring_contract_id.invoice_action in ("post", "post_send")
+        )
+        if to_post:
+            to_post._post(soft=False)
+        to_send = to_post.filtered(
+            lambda m: m.recurring_contract_id.invoice_action == "post_send"
+        )
+        if to_send:
+            self._queue_invoice_sending(to_send)
+
+    @api.model
+    def _queue_invoice_sending(self, moves):
+        """Hand posted invoices to Odoo's own asynchronous sending (the
+        account.move.send scheduled action renders the PDF and mails it with
+        the customer's language), never inside the billing transaction."""
+        moves.sending_data = {
+            "author_user_id": self.env.user.id,
+            "author_partner_id": self.env.user.partner_id.id,
+        }
+        send_cron = self.env.ref(
+            "account.ir_cron_account_move_send", raise_if_not_found=False
+        )
+        if send_cron:
+            send_cron._trigger()
+
+    # -------------------------------------------------------------------------
+    # RESULTS: ERRORS AND CLOSINGS
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _record_results(self, contracts, plans, errors, date_ref):
+        """Clear the error of the contracts billed, flag those that failed."""
+        planned = contracts.browse(contract.id for contract, _periods in plans)
+        failed = contracts.browse(contract.id for contract in errors)
+        (planned - failed).filtered("billing_error").write(
+            {"billing_error": False, "billing_error_date": False}
+        )
+        for contract, message in errors.items():
+            self._record_billing_error(contract, message, date_ref)
+
+    @api.model
+    def _close_fully_billed(self, contracts):
+        to_close = contracts.filtered(
+            lambda c: c.state == "running" and c._is_fully_billed()
+        )
+        if to_close:
+            to_close.state = "closed"
+            # A log, not a message_post: the billing user has no email
+            # address to send from, and nobody needs a notification here.
+            body = _("Last period billed: the contract is closed.")
+            to_close._message_log_batch(bodies=dict.fromkeys(to_close.ids, body))
+
+    @api.model
+    def _format_billing_error(self, error):
+        if isinstance(error, UserError | ValidationError):
+            return str(error.args[0]) if error.args else str(error)
+        return _("Unexpected error: %(error)s", error=str(error) or repr(error))
+
+    @api.model
+    def _record_billing_error(self, contract, message, date_ref):
+        """Flag the contract, tell its salesperson, and move on: the contract
+        is retried on the next run."""
+        _logger.info(
+            "Contract %s (id %s) not billed: %s", contract.name, contract.id, message
+        )
+        is_new = contract.billing_error != message
+        contract.write({"billing_error": message, "billing_error_date": date_ref})
+        if not is_new:
+            return
+        # A log, not a message_post (the billing user has no email address to
+        # send from): the activity below is what warns the salesperson.
+        contract._message_log(
+            body=Markup("%s<br/>%s")
+            % (_("The contract could not be invoiced:"), message),
+        )
+        # The assignment email needs a sender address; the billing user has
+        # none, so the activity then only shows in Odoo (systray, the "To
+        # review" filter) instead of failing the whole batch.
+        contract.with_context(
+            mail_activity_quick_update=not self.env.user.partner_id.email
+        ).activity_schedule(
+            "mail.mail_activity_data_warning",
+            user_id=(contract.user_id or self.env.user).id,
+            summary=_("Contract could not be invoiced"),
+            note=message,
+        )

@@ -1,0 +1,59 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from .selections import (
+    INVOICE_ACTION_SELECTION,
+    INVOICING_MODE_SELECTION,
+    RULE_TYPE_SELECTION,
+)
+
+
+class RecurringRecurrenceMixin(models.AbstractModel):
+    """How often something is billed: shared by contracts, contract templates
+    and recurring products, so that the three say it the same way."""
+
+    _name = "recurring.recurrence.mixin"
+    _description = "Recurrence (every N days, weeks, months or years)"
+
+    recurring_interval = fields.Integer(string="Repeat Every", default=1)
+    recurring_rule_type = fields.Selection(
+        selection=RULE_TYPE_SELECTION,
+        string="Recurrence",
+        default="monthly",
+    )
+
+    @api.constrains("recurring_interval")
+    def _check_recurring_interval(self):
+        if any(record.recurring_interval < 1 for record in self):
+            raise ValidationError(_("The recurrence interval must be at least 1."))
+
+
+class RecurringBillingTermsMixin(models.AbstractModel):
+    """When and how each period is invoiced: shared by contracts and contract
+    templates (a template's terms fill a new contract)."""
+
+    _name = "recurring.billing.terms.mixin"
+    _inherit = "recurring.recurrence.mixin"
+    _description = "Recurring Billing Terms"
+
+    recurring_interval = fields.Integer(required=True)
+    recurring_rule_type = fields.Selection(required=True)
+    invoicing_mode = fields.Selection(
+        selection=INVOICING_MODE_SELECTION,
+        string="Invoicing",
+        default="advance",
+        required=True,
+        help="In advance: each period is billed on its first day.\n"
+        "In arrears: each period is billed on the day after it ends.",
+    )
+    invoice_action = fields.Selection(
+        selection=INVOICE_ACTION_SELECTION,
+        string="Invoice Action",
+        default="post",
+        required=True,
+    )
+    prorate = fields.Boolean(
+        string="Prorate",
+        help="Bill a period cut short by the end date for the days it covers.",
+    )

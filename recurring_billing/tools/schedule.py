@@ -1,0 +1,226 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The billing schedule of a contract, as pure functions of a few values.
+
+Nothing here imports Odoo: the rules of the schedule (month ends, leap years,
+the cut at the end date, advance and arrears dates, proration) are tested
+without a database (``tests/test_schedule.py``), and every amount the engine
+bills, credits or forecasts is computed from the periods given here.
+
+Every boundary is computed from the anchor (the contract's start date), never
+from the previous period, so month ends do not drift: monthly from 31 January
+gives 28 February (29 in leap years), then 31 March, then 30 April.
+
+>>> from datetime import date
+>>> for p in iter_periods(date(2026, 1, 31), "monthly", 1, limit=4):
+...     print(p.date_start)
+2026-01-31
+2026-02-28
+2026-03-31
+2026-04-30
+>>> p = period_at(date(2026, 1, 1), "monthly", 1, 2, date_end=date(2026, 3, 15),
+...               mode="arrears", prorate=True)
+>>> print(p.date_start, p.date_end, p.invoice_date, round(p.factor, 4))
+2026-03-01 2026-03-15 2026-03-16 0.4839
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+RULE_TYPES = ("daily", "weekly", "monthly", "yearly")
+INVOICING_MODES = ("advance", "arrears")
+
+# Average length of one unit in months, to normalise any rule to a month
+# (MRR): a year is 12 months, a day 12 / 365.25 of one.
+_MONTHS_PER_UNIT = {
+    "daily": 12 / 365.25,
+    "weekly": 12 * 7 / 365.25,
+    "monthly": 1.0,
+    "yearly": 12.0,
+}
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """One billing period of a contract.
+
+    ``full_date_end`` is where the period would end without the contract's
+    end date; ``factor`` is the share of the full period billed (1.0 unless
+    the period is cut by the end date and the contract prorates).
+    """
+
+    index: int
+    date_start: date
+    date_end: date
+    full_date_end: date
+    invoice_date: date
+    factor: float = 1.0
+
+    @property
+    def days(self):
+        """Days the period covers, both ends included."""
+        return (self.date_end - self.date_start).days + 1
+
+    @property
+    def full_days(self):
+        """Days of the full period, both ends included."""
+        return (self.full_date_end - self.date_start).days + 1
+
+    @property
+    def is_prorated(self):
+        return self.factor != 1.0
+
+
+@dataclass(frozen=True)
+class ScheduledInvoice:
+    """A period and the untaxed amount its invoice will bill (forecasts)."""
+
+    period: Period
+    amount_untaxed: float
+
+    @property
+    def invoice_date(self):
+        return self.period.invoice_date
+
+    @property
+    def date_start(self):
+        return self.period.date_start
+
+    @property
+    def date_end(self):
+        return self.period.date_end
+
+
+def _check_rule(rule, interval):
+    if rule not in _MONTHS_PER_UNIT:
+        raise ValueError(f"unknown recurrence rule {rule!r}")
+    if interval < 1:
+        raise ValueError(f"the recurrence interval must be at least 1, not {interval}")
+
+
+def period_delta(rule, interval, count=1):
+    """The length of ``count`` periods of ``interval`` units of ``rule``.
+
+    >>> period_delta("weekly", 2, 3)
+    relativedelta(days=+42)
+    """
+    _check_rule(rule, interval)
+    units = interval * count
+    if rule == "daily":
+        return relativedelta(days=units)
+    if rule == "weekly":
+        return relativedelta(weeks=units)
+    if rule == "monthly":
+        return relativedelta(months=units)
+    return relativedelta(years=units)
+
+
+def proration_factor(date_start, date_end, full_date_end):
+    """Share of the full period ``date_start``..``full_date_end`` covered by
+    ``date_start``..``date_end``, by days (both ends included).
+
+    >>> proration_factor(date(2026, 1, 1), date(2026, 1, 15), date(2026, 1, 31))
+    0.4838709677419355
+    """
+    covered = (date_end - date_start).days + 1
+    full = (full_date_end - date_start).days + 1
+    return covered / full
+
+
+def period_at(
+    anchor, rule, interval, index, date_end=None, mode="advance", prorate=False
+):
+    """Period ``index`` (0-based) of the schedule anchored on ``anchor``, or
+    None when it starts after ``date_end`` (or ``index`` is negative).
+
+    In advance, a period is billed on its first day; in arrears, on the day
+    after it ends (its last day being the end date when it is cut by it).
+
+    >>> period_at(date(2026, 1, 1), "monthly", 1, 5, date_end=date(2026, 5, 31))
+    """
+    if not anchor or index < 0:
+        return None
+    if mode not in INVOICING_MODES:
+        raise ValueError(f"unknown invoicing mode {mode!r}")
+    start = anchor + period_delta(rule, interval, index)
+    if date_end and start > date_end:
+        return None
+    full_end = anchor + period_delta(rule, interval, index + 1) - _ONE_DAY
+    end = min(full_end, date_end) if date_end else full_end
+    factor = (
+        proration_factor(start, end, full_end) if prorate and end != full_end else 1.0
+    )
+    return Period(
+        index=index,
+        date_start=start,
+        date_end=end,
+        full_date_end=full_end,
+        invoice_date=start if mode == "advance" else end + _ONE_DAY,
+        factor=factor,
+    )
+
+
+def iter_periods(
+    anchor,
+    rule,
+    interval,
+    date_end=None,
+    mode="advance",
+    prorate=False,
+    start_index=0,
+    limit=None,
+) -> Iterator[Period]:
+    """The periods from ``start_index`` on, oldest first, up to ``date_end``
+    (endless without one: stop with ``limit`` or by breaking out)."""
+    index = start_index
+    while limit is None or index < start_index + limit:
+        period = period_at(anchor, rule, interval, index, date_end, mode, prorate)
+        if period is None:
+            return
+        yield period
+        index += 1
+
+
+def index_of_date(anchor, rule, interval, day):
+    """Index of the period (without end date) that contains ``day``; -1 when
+    ``day`` is before the anchor.
+
+    >>> index_of_date(date(2026, 1, 31), "monthly", 1, date(2026, 3, 30))
+    1
+    """
+    if day < anchor:
+        return -1
+    # An estimate from the average length, then corrected: exact whatever
+    # the month lengths, in a step or two.
+    months = (day - anchor).days / 30.436875
+    index = max(0, int(months / months_per_period(rule, interval)) - 1)
+    while anchor + period_delta(rule, interval, index) > day:
+        index -= 1
+    while anchor + period_delta(rule, interval, index + 1) <= day:
+        index += 1
+    return index
+
+
+def months_per_period(rule, interval):
+    """Length of one period in months, to normalise an amount to a month
+    (MRR) the same way for every rule.
+
+    >>> months_per_period("yearly", 1), months_per_period("monthly", 3)
+    (12.0, 3.0)
+    """
+    _check_rule(rule, interval)
+    return _MONTHS_PER_UNIT[rule] * interval
+
+
+def line_amount(price_unit, quantity, discount=0.0, factor=1.0):
+    """Untaxed amount of a line for a period, before rounding: proration
+    applies to the amount, never to a rounded unit price (1,000 units at 9.99
+    for 1 day of 31 is 322.26, not 1,000 x 0.32).
+
+    >>> round(line_amount(9.99, 1000, 0.0, 1 / 31), 2)
+    322.26
+    """
+    return price_unit * quantity * (1 - (discount or 0.0) / 100.0) * factor
