@@ -46,6 +46,16 @@ class RecurringContractPortal(CustomerPortal):
             "closed": {"label": _("Closed")},
         }
 
+    def _get_contract_portal_invoices(self, contract_sudo):
+        """The contract's invoices made out to its customer. A contract handed
+        over to another customer keeps its former customer's invoices: the
+        page (read as sudo, with each invoice's access token in its links)
+        must not show them to the new one."""
+        return contract_sudo._get_portal_invoices().filtered(
+            lambda move: move.commercial_partner_id
+            == contract_sudo.commercial_partner_id
+        )
+
     # -------------------------------------------------------------------------
     # ROUTES
     # -------------------------------------------------------------------------
@@ -123,7 +133,7 @@ class RecurringContractPortal(CustomerPortal):
             {
                 "contract": contract_sudo,
                 "page_name": "recurring_contract",
-                "invoices": contract_sudo._get_portal_invoices(),
+                "invoices": self._get_contract_portal_invoices(contract_sudo),
                 "forecast": contract_sudo._get_forecast_periods(12),
                 "report_type": "html",
                 "res_company": contract_sudo.company_id,

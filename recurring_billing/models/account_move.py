@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import _, fields, models
+from odoo.tools import format_date
 
 
 class AccountMove(models.Model):
@@ -20,6 +21,47 @@ class AccountMove(models.Model):
         copy=False,
         index="btree_not_null",
     )
+
+    def unlink(self):
+        """A contract's invoice deleted (a draft, or a cancelled one) gives
+        its period back when no other live invoice of that period remains:
+        the ledger row is voided and the next run bills the period once.
+        Without this the row would stay "invoiced" with no invoice: never
+        billed again, and neither voidable nor deletable."""
+        # sudo: the ledger and the period's other invoices decide, whatever
+        # the deleting user may read; the deletion itself is checked by
+        # super() with the user's own rights.
+        periods = self.sudo().recurring_period_id.filtered(
+            lambda period: period.state == "invoiced"
+        )
+        result = super().unlink()
+        if periods:
+            periods.invalidate_recordset(["move_ids"])
+            freed = periods.filtered(
+                lambda period: not period.move_ids.filtered(
+                    lambda move: move.state != "cancel"
+                )
+            )
+            freed._set_ledger_state("voided")
+            for period in freed:
+                # A log, not a message_post: nobody needs an email for this.
+                period.contract_id._message_log(
+                    body=_(
+                        "Invoice of the period %(start)s - %(end)s deleted: the "
+                        "period will be billed again on the next run.",
+                        start=format_date(self.env, period.date_start),
+                        end=format_date(self.env, period.date_end),
+                    )
+                )
+            # A contract that closed itself with that period (its last one)
+            # runs again until the period is billed, then closes again.
+            reopened = freed.contract_id.filtered(
+                lambda c: c.state == "closed"
+                and c.date_end
+                and not c._is_fully_billed()
+            )
+            reopened.state = "running"
+        return result
 
     def action_open_recurring_contract(self):
         self.ensure_one()

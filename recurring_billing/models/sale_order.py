@@ -23,6 +23,30 @@ class SaleOrder(models.Model):
         self._create_recurring_contracts()
         return result
 
+    def _action_cancel(self):
+        result = super()._action_cancel()
+        self._cancel_recurring_contracts()
+        return result
+
+    def _cancel_recurring_contracts(self):
+        """A cancelled order stops its contracts: the drafts (never billed)
+        are deleted, the running and paused ones are closed on the cancel
+        date, with the reason "Sale order cancelled"."""
+        # sudo: cancelling the order decides for its contracts, whoever they
+        # are assigned to (a salesperson may see only their own), and
+        # salespeople may not delete contracts otherwise. Archived contracts
+        # too: unarchived, they would bill again.
+        contracts = self.sudo().with_context(active_test=False).recurring_contract_ids
+        to_close = contracts.filtered(lambda c: c.state in ("running", "paused"))
+        contracts.filtered(lambda c: c.state == "draft").unlink()
+        if not to_close:
+            return
+        reason = self.env.ref(
+            "recurring_billing.close_reason_sale_order_cancelled",
+            raise_if_not_found=False,
+        )
+        to_close.action_close(date_close=fields.Date.context_today(self), reason=reason)
+
     def _create_recurring_contracts(self):
         """One running contract per recurrence found on the order."""
         Contract = self.env["recurring.contract"]

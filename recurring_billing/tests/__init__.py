@@ -5,3 +5,4 @@ from . import test_lifecycle
 from . import test_sale
 from . import test_mail
 from . import test_portal
+from . import test_security
