@@ -3,7 +3,7 @@
     "name": "Recurring Billing",
     "summary": "Recurring contracts that draft, post and send their invoices "
     "every period, exactly once",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",
@@ -23,6 +23,7 @@
         # The wizards' actions first: the contract form's buttons use them.
         "wizard/recurring_contract_close_wizard_views.xml",
         "wizard/recurring_contract_renew_wizard_views.xml",
+        "wizard/recurring_contract_line_change_wizard_views.xml",
         "views/recurring_contract_views.xml",
         "views/recurring_contract_template_views.xml",
         "views/recurring_contract_close_reason_views.xml",

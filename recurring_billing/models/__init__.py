@@ -6,6 +6,7 @@ from . import recurring_contract_close_reason
 from . import recurring_contract
 from . import recurring_contract_line
 from . import recurring_contract_period
+from . import recurring_contract_suspension
 from . import recurring_contract_template
 from . import recurring_contract_template_line
 from . import account_move

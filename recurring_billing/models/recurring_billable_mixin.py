@@ -1,9 +1,10 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import functools
 import itertools
 
-from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_date
+from odoo import Command, _, api, models
+from odoo.exceptions import UserError
+from odoo.tools import format_date, formatLang
 
 from ..tools import schedule
 
@@ -29,21 +30,6 @@ class RecurringBillableMixin(models.AbstractModel):
 
     _name = "recurring.billable.mixin"
     _description = "Billed Every Period (engine interface)"
-
-    @api.constrains("date_end")
-    def _check_date_end_after_billed(self):
-        for contract in self.filtered("date_end"):
-            billed = contract.period_ids.filtered(lambda p: p.state != "skipped")
-            last_end = max(billed.mapped("date_end"), default=False)
-            if last_end and contract.date_end < last_end:
-                raise ValidationError(
-                    _(
-                        "Contract %(name)s is already billed up to %(date)s: the "
-                        "end date cannot be earlier.",
-                        name=contract.name,
-                        date=format_date(self.env, last_end),
-                    )
-                )
 
     def write(self, vals):
         """Once a period is billed, the schedule that defined it is frozen."""
@@ -75,14 +61,28 @@ class RecurringBillableMixin(models.AbstractModel):
                             ),
                         )
                     )
-        return super().write(vals)
+        old_ends = (
+            {record: record.date_end for record in self} if "date_end" in vals else {}
+        )
+        res = super().write(vals)
+        for record, old_end in old_ends.items():
+            if record.date_end != old_end:
+                # A new end inside or before what is billed changes what those
+                # periods owe (a credit, or the rest of a prorated period).
+                record._flag_adjustments_from(
+                    min(filter(None, [old_end, record.date_end]))
+                )
+        if old_ends:
+            self._close_if_fully_billed()
+        return res
 
     # -------------------------------------------------------------------------
     # SCHEDULE (the periods come from the pure core in tools/schedule.py)
     # -------------------------------------------------------------------------
 
-    def _get_schedule_args(self):
-        """The values the schedule core needs, as its keyword arguments."""
+    def _get_schedule_args(self, **overrides):
+        """The values the schedule core needs, as its keyword arguments
+        (``overrides`` answers "what if": the close wizard's new end date)."""
         self.ensure_one()
         return {
             "anchor": self.date_start,
@@ -91,13 +91,14 @@ class RecurringBillableMixin(models.AbstractModel):
             "date_end": self.date_end,
             "mode": self.invoicing_mode,
             "prorate": self.prorate,
+            **overrides,
         }
 
-    def _get_period(self, index):
+    def _get_period(self, index, **overrides):
         """Period ``index`` (0-based) of the contract, or None when it starts
         after the end date."""
         self.ensure_one()
-        return schedule.period_at(index=index, **self._get_schedule_args())
+        return schedule.period_at(index=index, **self._get_schedule_args(**overrides))
 
     def _iter_periods(self, from_index=None):
         """The periods from ``from_index`` on (default: the next one not in
@@ -111,6 +112,13 @@ class RecurringBillableMixin(models.AbstractModel):
         return schedule.iter_periods(
             start_index=from_index, **self._get_schedule_args()
         )
+
+    def _get_billed_until(self):
+        """Last day of the last period in the ledger (billed or skipped), or
+        False: what lies up to it is history that only adjustments change."""
+        self.ensure_one()
+        rows = self.period_ids.filtered(lambda r: r.kind == "period")
+        return max(rows.mapped("date_end"), default=False)
 
     def _get_next_period_index(self):
         """The ledger is written oldest first and never has holes: the next
@@ -126,7 +134,7 @@ class RecurringBillableMixin(models.AbstractModel):
         periods = [
             self._get_period(row.period_index)
             for row in self.period_ids.sorted("period_index")
-            if row.state == "voided"
+            if row.state == "voided" and row.kind == "period"
         ]
         periods = [p for p in periods if p and p.invoice_date <= date_ref]
         for period in self._iter_periods():
@@ -147,17 +155,160 @@ class RecurringBillableMixin(models.AbstractModel):
             for period in itertools.islice(self._iter_periods(), count)
         ]
 
+    def _get_off_windows(self):
+        """The spans the contract does not bill (pauses, time closed before a
+        renewal), as (first day, last day or None) pairs for the core."""
+        self.ensure_one()
+        return [(s.date_start, s.date_end) for s in self.suspension_ids]
+
+    def _get_line_amounts(self, period, off_windows=None):
+        """{line: amount} due for ``period``, before taxes, at the lines' own
+        prices, rounded once in the contract's currency: the one place an
+        amount is computed, for invoices, adjustments, credits and forecasts.
+        Lines that bill nothing in the period are left out."""
+        self.ensure_one()
+        if off_windows is None:
+            off_windows = self._get_off_windows()
+        amounts = {}
+        for line in self.line_ids:
+            if line.display_type:
+                continue
+            share = schedule.billing_share(
+                period,
+                prorate=self.prorate,
+                off_windows=off_windows,
+                line_start=line.date_start,
+                line_end=line.date_end,
+            )
+            if share:
+                amounts[line] = self.currency_id.round(
+                    schedule.line_amount(
+                        line.price_unit, line.quantity, line.discount, share
+                    )
+                )
+        return amounts
+
     def _get_period_amount(self, period):
-        """Untaxed amount billed for ``period``, as the invoice will."""
-        return self.currency_id.round(
-            sum(
-                line._get_prorated_price_unit(period.factor)
-                * line.quantity
-                * (1 - (line.discount or 0.0) / 100.0)
-                for line in self.line_ids
-                if not line.display_type
+        """Untaxed amount billed for ``period``, as the invoice will (at the
+        lines' prices: tax-included prices include their taxes)."""
+        return self.currency_id.round(sum(self._get_line_amounts(period).values()))
+
+    def _get_adjustments(self, **overrides):
+        """[(period, {line: difference})] for the periods already billed whose
+        amount due changed since (a line added or ended in the middle of a
+        period, a close or a pause inside a period billed in advance, a
+        renewal after a prorated last period): what the schedule core says is
+        due now, minus what the ledger billed. Rows billed before adjustments
+        existed (no ``billed_amounts``) are left as they are."""
+        self.ensure_one()
+        rows_by_index = self.period_ids.filtered(
+            lambda r: r.state == "invoiced"
+        ).grouped("period_index")
+        off_windows = self._get_off_windows()
+        adjustments = []
+        for index, rows in sorted(rows_by_index.items()):
+            if any(row.billed_amounts is None for row in rows):
+                continue
+            billed = {}
+            for row in rows:
+                for line_id, amount in row.billed_amounts.items():
+                    billed[int(line_id)] = billed.get(int(line_id), 0.0) + amount
+            period = self._get_period(index, **overrides)
+            due = self._get_line_amounts(period, off_windows) if period else {}
+            lines = self.line_ids.filtered(
+                lambda line, billed=billed, due=due: line in due or line.id in billed
+            )
+            diffs = {
+                line: self.currency_id.round(
+                    due.get(line, 0.0) - billed.get(line.id, 0.0)
+                )
+                for line in lines
+            }
+            diffs = {line: diff for line, diff in diffs.items() if diff}
+            if diffs:
+                row = rows.filtered(lambda r: r.kind == "period")[:1] or rows[:1]
+                adjustments.append((period or row._get_as_period(), diffs))
+        return adjustments
+
+    def _flag_adjustments_from(self, day):
+        """A change from ``day`` inside periods already billed: the next run
+        bills or credits the difference."""
+        self.ensure_one()
+        billed_until = self._get_billed_until()
+        if billed_until and day <= billed_until:
+            self.adjustment_pending = True
+
+    def _close_if_fully_billed(self):
+        """A contract made fully billed by an edit or a resume closes now, as
+        the engine closes one after its last period."""
+        to_close = self.filtered(
+            lambda c: c.state == "running" and c._is_fully_billed()
+        )
+        if to_close:
+            to_close.state = "closed"
+            for contract in to_close:
+                contract._message_log(
+                    body=_("Last period billed: the contract is closed.")
+                )
+
+    def _get_close_summary(self, date_close):
+        """What closing on ``date_close`` does to money, in words: said in the
+        close wizard before confirming. Computed by the same code as the
+        billing itself."""
+        self.ensure_one()
+        date_end = max(date_close, self.date_start)
+        if self.date_end and self.date_end < date_end:
+            date_end = self.date_end
+        if self.state == "draft":
+            return _("%(name)s: never billed, closes at once.", name=self.name)
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        sentences = []
+        owed = list(
+            schedule.iter_periods(
+                start_index=self._get_next_period_index(),
+                **self._get_schedule_args(date_end=date_end),
             )
         )
+        if owed:
+            sentences.append(
+                _(
+                    "%(count)s period(s) still owed up to %(date)s are billed "
+                    "(%(amount)s), then the contract closes.",
+                    count=len(owed),
+                    date=format_date(self.env, date_end),
+                    amount=money(sum(self._get_period_amount(p) for p in owed)),
+                )
+            )
+        for period, differences in self._get_adjustments(date_end=date_end):
+            total = sum(differences.values())
+            sentences.append(
+                _(
+                    "%(start)s - %(end)s, billed in advance: %(amount)s credited "
+                    "for the days after the close.",
+                    start=format_date(self.env, period.date_start),
+                    end=format_date(self.env, period.date_end),
+                    amount=money(-total),
+                )
+                if total < 0
+                else _(
+                    "%(start)s - %(end)s: %(amount)s more is billed.",
+                    start=format_date(self.env, period.date_start),
+                    end=format_date(self.env, period.date_end),
+                    amount=money(total),
+                )
+            )
+        billed_until = self._get_billed_until()
+        if billed_until and billed_until > date_end and not self.prorate:
+            sentences.append(
+                _(
+                    "What is billed up to %(date)s stands: the contract does not "
+                    "prorate.",
+                    date=format_date(self.env, billed_until),
+                )
+            )
+        if not sentences:
+            sentences.append(_("Nothing more is billed or credited."))
+        return "%s: %s" % (self.name, " ".join(sentences))
 
     def _is_fully_billed(self):
         """True when the contract has an end date and every period up to it
@@ -167,7 +318,25 @@ class RecurringBillableMixin(models.AbstractModel):
             self.date_end
             and next(self._iter_periods(), None) is None
             and not self.period_ids.filtered(lambda p: p.state == "voided")
+            and not self.adjustment_pending
         )
+
+    def _compute_send_warning(self):
+        send_cron = self.env.ref(
+            "account.ir_cron_account_move_send", raise_if_not_found=False
+        )
+        # Reading the cron's state needs no write right: sudo for the flag only.
+        cron_active = bool(send_cron and send_cron.sudo().active)
+        for contract in self:
+            contract.send_warning = (
+                _(
+                    "The scheduled action that sends invoices is inactive: "
+                    "invoices will be posted but not emailed until it is "
+                    "activated again."
+                )
+                if contract.invoice_action == "post_send" and not cron_active
+                else False
+            )
 
     # -------------------------------------------------------------------------
     # CHECKS
@@ -277,11 +446,17 @@ class RecurringBillableMixin(models.AbstractModel):
 
     @api.model
     def _get_contracts_to_invoice_domain(self, date_ref):
-        """Running contracts due on ``date_ref``, except those that failed on
-        that day already (retried on the next run, or by 'Invoice now')."""
+        """Running contracts due on ``date_ref`` and contracts with an
+        adjustment to bill, except those that failed on that day already
+        (retried on the next run, or by 'Invoice now')."""
         return [
+            "|",
+            "&",
             ("state", "=", "running"),
             ("next_invoice_date", "<=", date_ref),
+            "&",
+            ("adjustment_pending", "=", True),
+            ("state", "!=", "draft"),
             "|",
             ("billing_error_date", "=", False),
             ("billing_error_date", "<", date_ref),
@@ -291,7 +466,11 @@ class RecurringBillableMixin(models.AbstractModel):
     # VALUES OF THE LEDGER ROWS AND INVOICES
     # -------------------------------------------------------------------------
 
-    def _prepare_period_vals(self, period, state="invoiced"):
+    def _prepare_period_vals(
+        self, period, state="invoiced", amounts=None, kind="period"
+    ):
+        """Values of a ledger row; ``amounts`` ({line: amount}) is what it
+        bills, kept to compute later adjustments."""
         self.ensure_one()
         return {
             "contract_id": self.id,
@@ -299,17 +478,48 @@ class RecurringBillableMixin(models.AbstractModel):
             "date_start": period.date_start,
             "date_end": period.date_end,
             "state": state,
+            "kind": kind,
+            "billed_amounts": {
+                str(line.id): amount for line, amount in (amounts or {}).items()
+            },
         }
 
-    def _prepare_invoice_vals(self, period, date_ref):
+    def _prepare_invoice_vals(self, period, date_ref, amounts=None):
         """Values of the invoice of one period. Hook for extensions."""
         self.ensure_one()
+        if amounts is None:
+            amounts = self._get_line_amounts(period)
+        off_windows = self._get_off_windows()
         lines = [
-            Command.create(line._prepare_invoice_line_vals(period, period.factor))
+            Command.create(
+                line._prepare_invoice_line_vals(
+                    period, amounts.get(line, 0.0), off_windows
+                )
+            )
             for line in self.line_ids
+            if line in amounts or (line.display_type and amounts)
         ]
+        return self._prepare_move_vals("out_invoice", date_ref, lines)
+
+    def _prepare_adjustment_vals(self, period, differences, date_ref):
+        """Values of the invoice (more is due) or credit note (less is due)
+        adjusting a period already billed. Hook for extensions."""
+        self.ensure_one()
+        sign = 1 if sum(differences.values()) > 0 else -1
+        lines = [
+            Command.create(
+                line._prepare_adjustment_line_vals(period, difference * sign)
+            )
+            for line, difference in differences.items()
+        ]
+        return self._prepare_move_vals(
+            "out_invoice" if sign > 0 else "out_refund", date_ref, lines
+        )
+
+    def _prepare_move_vals(self, move_type, date_ref, line_commands):
+        self.ensure_one()
         return {
-            "move_type": "out_invoice",
+            "move_type": move_type,
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "journal_id": self.journal_id.id,
@@ -321,11 +531,12 @@ class RecurringBillableMixin(models.AbstractModel):
             "invoice_origin": self.name,
             "narration": self.note if not self.env.context.get("no_note") else False,
             "recurring_contract_id": self.id,
-            "invoice_line_ids": lines,
+            "invoice_line_ids": line_commands,
         }
 
-    def _get_period_label(self, period, lang_code=None):
-        """'Period: 1 Jan 2026 - 31 Jan 2026', in the customer's language."""
+    def _get_period_label(self, period, lang_code=None, days=None, full=None):
+        """'Period: 1 Jan 2026 - 31 Jan 2026', in the customer's language;
+        with the days billed when they are not the whole period."""
         lang_code = lang_code or self.partner_id.lang
         env = self.with_context(lang=lang_code).env
         label = env._(
@@ -333,10 +544,10 @@ class RecurringBillableMixin(models.AbstractModel):
             start=format_date(env, period.date_start, lang_code=lang_code),
             end=format_date(env, period.date_end, lang_code=lang_code),
         )
-        if period.is_prorated:
+        if days is not None:
             label += " " + env._(
                 "(prorated: %(days)s of %(full)s days)",
-                days=period.days,
-                full=period.full_days,
+                days=days,
+                full=full or period.full_days,
             )
         return label

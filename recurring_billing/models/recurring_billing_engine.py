@@ -6,8 +6,9 @@ import time
 from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
-from odoo import _, api, fields, models
+from odoo import SUPERUSER_ID, Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL, config
 
 _logger = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ MAX_CONCURRENCY_RETRIES = 3
 # Seconds one invoice took to bill in this process, per database (a moving
 # average): sizes the batches so that a cron run fits its time limit.
 _SECONDS_PER_INVOICE = {}
+# ... and the last measure saved in the database, for a restarted worker.
+SPEED_PARAM = "recurring_billing.seconds_per_invoice"
 
 
 class RecurringBillingEngine(models.AbstractModel):
@@ -50,23 +53,80 @@ class RecurringBillingEngine(models.AbstractModel):
     def _run_scheduled(self, date_ref=None):
         """The scheduled action. Under ir.cron each call bills one batch,
         reports its progress and returns: the scheduler commits and calls
-        again, so a crash or a timeout only loses the batch in flight.
-        Called from code (a shell, a test): every batch, without commit."""
+        again, so a crash or a timeout only loses the batch in flight (and
+        when the scheduler stops calling, the rest is triggered at once).
+        Called from code (a shell, a test): every batch, without commit.
+        Without ``date_ref``, each company bills on its own date."""
         self = self._get_billing_env()  # noqa: PLW0642
-        date_ref = date_ref or fields.Date.context_today(self)
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         done = 0
         while contracts := self._claim_batch_with_retry(date_ref, in_cron):
-            self.with_company(contracts.company_id)._bill_batch(contracts, date_ref)
+            company = contracts.company_id
+            self.with_company(company)._bill_batch(
+                contracts, date_ref or self._get_billing_date(company)
+            )
             done += len(contracts)
             if in_cron:
                 break
-        Contract = self.env["recurring.contract"]
-        remaining = Contract.search_count(
-            Contract._get_contracts_to_invoice_domain(date_ref)
+        remaining = self.env["recurring.contract"].search_count(
+            self._get_due_domain(date_ref)
         )
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if in_cron and remaining:
+            self._trigger_next_run()
         return done
+
+    @api.model
+    def _get_billing_date(self, company):
+        """Today in the company's time zone (its address's), not the server's:
+        a company in UTC+13 bills on its own date."""
+        tz = company.partner_id.tz or self.env.user.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
+
+    @api.model
+    def _get_due_domain(self, date_ref=None):
+        """The contracts to bill: ``_get_contracts_to_invoice_domain`` of the
+        contract, on ``date_ref`` or on each company's own date."""
+        Contract = self.env["recurring.contract"]
+        if date_ref:
+            return Contract._get_contracts_to_invoice_domain(date_ref)
+        return expression.OR(
+            [
+                expression.AND(
+                    [
+                        [("company_id", "=", company.id)],
+                        Contract._get_contracts_to_invoice_domain(
+                            self._get_billing_date(company)
+                        ),
+                    ]
+                )
+                for company in self.env.companies
+            ]
+        )
+
+    @api.model
+    def _trigger_next_run(self):
+        """More is due than this call billed: run again at once rather than
+        tomorrow, whoever started the run (the scheduler stops after a few
+        calls; "Run manually" makes only one)."""
+        cron = self.env.ref(
+            "recurring_billing.ir_cron_generate_invoices", raise_if_not_found=False
+        )
+        if not cron:
+            return
+        # sudo: the billing user may not read scheduled actions; only this
+        # module's own scheduled action is triggered.
+        cron = cron.sudo()
+        pending = (
+            self.env["ir.cron.trigger"]
+            .sudo()
+            .search_count(
+                [("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())],
+                limit=1,
+            )
+        )
+        if not pending:
+            cron._trigger()
 
     @api.model
     def _generate_for(self, contracts, date_ref=None, retry_failed=True):
@@ -74,12 +134,16 @@ class RecurringBillingEngine(models.AbstractModel):
         today), in batches, without committing. Contracts another transaction
         is invoicing are skipped (they are being billed there). Returns the
         ``account.move`` records created."""
-        date_ref = date_ref or fields.Date.context_today(self)
         moves = self.env["account.move"]
-        contracts = contracts.filtered(lambda c: c.state == "running")
+        contracts = contracts.filtered(
+            lambda c: c.state == "running"
+            or (c.adjustment_pending and c.state != "draft")
+        )
         if not retry_failed:
             contracts = contracts.filtered(
-                lambda c: not c.billing_error_date or c.billing_error_date < date_ref
+                lambda c: not c.billing_error_date
+                or c.billing_error_date
+                < (date_ref or self._get_billing_date(c.company_id))
             )
         batch_size = self._get_batch_size()
         todo = contracts
@@ -90,7 +154,9 @@ class RecurringBillingEngine(models.AbstractModel):
             for (company, _journal), group in locked.grouped(
                 lambda c: (c.company_id, c.journal_id)
             ).items():
-                billed |= self.with_company(company)._bill_batch(group, date_ref)
+                billed |= self.with_company(company)._bill_batch(
+                    group, date_ref or self._get_billing_date(company)
+                )
             moves |= billed
             if not billed:
                 continue
@@ -100,8 +166,9 @@ class RecurringBillingEngine(models.AbstractModel):
                 locked.filtered(
                     lambda c: c.state == "running"
                     and c.next_invoice_date
-                    and c.next_invoice_date <= date_ref
-                    and c.billing_error_date != date_ref
+                    and c.next_invoice_date
+                    <= (date_ref or self._get_billing_date(c.company_id))
+                    and not c.billing_error_date
                 )
                 | todo
             )
@@ -159,13 +226,23 @@ class RecurringBillingEngine(models.AbstractModel):
     def _get_billing_env(self):
         """ir.cron runs as the superuser (so that "Run manually" works for
         administrators); billing itself runs as the dedicated billing user,
-        bound by record rules and invoicing rights."""
+        bound by record rules and invoicing rights, in every company."""
         if not self.env.is_superuser():
             return self
         bot = self.env.ref(
             "recurring_billing.user_billing_bot", raise_if_not_found=False
         )
-        return self.with_user(bot) if bot else self
+        if not bot:
+            return self
+        missing = self.env["res.company"].search(
+            [("id", "not in", bot.company_ids.ids)]
+        )
+        if missing:
+            # Companies that existed before the install, or were made without
+            # the ORM: the billing user must see every company to bill it
+            # (already the superuser here; only this module's user changes).
+            bot.company_ids = [Command.link(company.id) for company in missing]
+        return self.with_user(bot).with_context(allowed_company_ids=bot.company_ids.ids)
 
     # -------------------------------------------------------------------------
     # CLAIM
@@ -179,15 +256,19 @@ class RecurringBillingEngine(models.AbstractModel):
 
         Rows held by another worker are skipped, so several workers share
         the work without waiting for each other."""
-        Contract = self.env["recurring.contract"]
-        domain = Contract._get_contracts_to_invoice_domain(date_ref)
+        domain = self._get_due_domain(date_ref)
         first = self._search_locked(domain, limit=1)
         if not first:
             return first
-        domain += [
-            ("company_id", "=", first.company_id.id),
-            ("journal_id", "=", first.journal_id.id),
-        ]
+        domain = expression.AND(
+            [
+                domain,
+                [
+                    ("company_id", "=", first.company_id.id),
+                    ("journal_id", "=", first.journal_id.id),
+                ],
+            ]
+        )
         return first | self._search_locked(domain, limit=self._get_batch_size())
 
     @api.model
@@ -266,19 +347,53 @@ class RecurringBillingEngine(models.AbstractModel):
             .sudo()  # technical setting, read-only use
             .get_param("recurring_billing.batch_size", 100)
         )
-        seconds_per_invoice = _SECONDS_PER_INVOICE.get(self.env.cr.dbname, 0.05)
+        seconds_per_invoice = self._get_seconds_per_invoice()
         fitting = self._get_cron_time_limit() * 0.4 / 10 / seconds_per_invoice
         return max(5, min(size, int(fitting)))
 
     @api.model
-    def _record_batch_speed(self, seconds, invoice_count):
-        """Keep a moving average of the seconds one invoice takes to bill."""
-        if invoice_count:
-            dbname = self.env.cr.dbname
-            previous = _SECONDS_PER_INVOICE.get(dbname, seconds / invoice_count)
-            _SECONDS_PER_INVOICE[dbname] = (
-                0.7 * previous + 0.3 * seconds / invoice_count
+    def _get_seconds_per_invoice(self):
+        """This process's measure, else the last one any worker saved (a
+        worker restarted after a timeout must not start at full size)."""
+        dbname = self.env.cr.dbname
+        if dbname not in _SECONDS_PER_INVOICE:
+            saved = (
+                self.env["ir.config_parameter"]
+                .sudo()  # technical setting, read-only use
+                .get_param(SPEED_PARAM)
             )
+            try:
+                _SECONDS_PER_INVOICE[dbname] = float(saved) if saved else 0.05
+            except ValueError:
+                _SECONDS_PER_INVOICE[dbname] = 0.05
+        return _SECONDS_PER_INVOICE[dbname]
+
+    @api.model
+    def _record_batch_speed(self, seconds, invoice_count):
+        """Keep a moving average of the seconds one invoice takes to bill, and
+        save it when it moved by a fifth (in its own short transaction: the
+        batch's may still roll back, and two workers must not conflict on
+        one row)."""
+        if not invoice_count:
+            return
+        previous = self._get_seconds_per_invoice()
+        current = 0.7 * previous + 0.3 * seconds / invoice_count
+        _SECONDS_PER_INVOICE[self.env.cr.dbname] = current
+        if abs(current - previous) > previous / 5:
+            self._save_speed(current)
+
+    @api.model
+    def _save_speed(self, seconds_per_invoice):
+        try:
+            with self.env.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                env["ir.config_parameter"].set_param(
+                    SPEED_PARAM, f"{seconds_per_invoice:.4f}"
+                )
+        except CONCURRENCY_ERRORS:
+            # Another worker saved its own measure at the same moment: good
+            # enough, the next batch saves again.
+            _logger.debug("batch speed not saved: another worker was saving")
 
     @api.model
     def _get_cron_time_limit(self):
@@ -328,22 +443,38 @@ class RecurringBillingEngine(models.AbstractModel):
 
     @api.model
     def _plan_batch(self, contracts, date_ref):
-        """Return ([(contract, periods)], {contract: error}): each contract
-        with its due periods, capped to the batch size in invoices."""
+        """Return ([(contract, items)], {contract: error}): each contract with
+        what it owes, capped to the batch size in invoices. An item is
+        ``(kind, period, amounts)``: ``"period"`` bills a due period,
+        ``"skip"`` writes a period that owes nothing (inside a pause) to the
+        ledger, ``"adjustment"`` bills or credits the difference on a period
+        already billed. Every amount comes from the contract's
+        ``_get_line_amounts``, i.e. the schedule core."""
         budget = self._get_batch_size()
         plans, errors = [], {}
         for contract in contracts:
             if budget <= 0:
                 break
-            periods = contract._get_due_periods(date_ref, limit=budget)
-            if not periods:
+            items = []
+            if contract.adjustment_pending:
+                items += [
+                    ("adjustment", period, differences)
+                    for period, differences in contract._get_adjustments()
+                ]
+            if contract.state == "running":
+                for period in contract._get_due_periods(date_ref, limit=budget):
+                    amounts = contract._get_line_amounts(period)
+                    items.append(("period" if amounts else "skip", period, amounts))
+            if not items:
+                if contract.adjustment_pending:
+                    plans.append((contract, ()))  # nothing to adjust: unflag
                 continue
             blockers = contract._get_billing_blockers(date_ref)
             if blockers:
                 errors[contract] = "\n".join(blockers)
                 continue
-            plans.append((contract, tuple(periods)))
-            budget -= len(periods)
+            plans.append((contract, tuple(items)))
+            budget -= sum(1 for kind, _period, _amounts in items if kind != "skip")
         return plans, errors
 
     @api.model
@@ -353,11 +484,20 @@ class RecurringBillingEngine(models.AbstractModel):
         any failure undoes all of it."""
         ledger = self._create_ledger_rows(plans)
         move_vals_list = []
-        for contract, periods in plans:
-            for period in periods:
-                vals = contract._prepare_invoice_vals(period, date_ref)
-                vals["recurring_period_id"] = ledger[contract, period.index].id
+        for contract, items in plans:
+            for position, (kind, period, amounts) in enumerate(items):
+                if kind == "skip":
+                    continue
+                if kind == "adjustment":
+                    vals = contract._prepare_adjustment_vals(period, amounts, date_ref)
+                else:
+                    vals = contract._prepare_invoice_vals(period, date_ref, amounts)
+                vals["recurring_period_id"] = ledger[contract, position].id
                 move_vals_list.append(vals)
+        contracts = self.env["recurring.contract"].browse(
+            contract.id for contract, _items in plans
+        )
+        contracts.filtered("adjustment_pending").adjustment_pending = False
         Move = self.env["account.move"]
         created = Move.with_context(
             # The mail side of create() (creation log, creator subscription,
@@ -384,29 +524,36 @@ class RecurringBillingEngine(models.AbstractModel):
 
     @api.model
     def _create_ledger_rows(self, plans):
-        """Write the ledger rows of the periods about to be billed, in the
-        same transaction as their invoices: UNIQUE(contract_id, date_start)
-        refuses a period twice before any invoice is built for it. A voided
-        period billed again reuses its row. Returns {(contract, index): row}."""
+        """Write the ledger rows of what is about to be billed, in the same
+        transaction as the invoices: the unique index on (contract_id,
+        date_start) of period rows refuses a period twice before any invoice
+        is built for it. A voided period billed again reuses its row.
+        Returns {(contract, position of the item): row}."""
         ledger, new = {}, []
-        for contract, periods in plans:
+        for contract, items in plans:
             voided = {
                 row.period_index: row
                 for row in contract.period_ids
-                if row.state == "voided"
+                if row.state == "voided" and row.kind == "period"
             }
-            for period in periods:
-                if period.index in voided:
+            for position, (kind, period, amounts) in enumerate(items):
+                vals = contract._prepare_period_vals(
+                    period,
+                    state="skipped" if kind == "skip" else "invoiced",
+                    amounts=amounts,
+                    kind="adjustment" if kind == "adjustment" else "period",
+                )
+                if kind == "period" and period.index in voided:
                     row = voided[period.index]
-                    row.state = "invoiced"
-                    ledger[contract, period.index] = row
+                    row._set_ledger_state("invoiced", vals["billed_amounts"])
+                    ledger[contract, position] = row
                 else:
-                    new.append((contract, period))
+                    new.append(((contract, position), vals))
         rows = self.env["recurring.contract.period"].create(
-            [contract._prepare_period_vals(period) for contract, period in new]
+            [vals for _key, vals in new]
         )
-        for (contract, period), row in zip(new, rows, strict=True):
-            ledger[contract, period.index] = row
+        for (key, _vals), row in zip(new, rows, strict=True):
+            ledger[key] = row
         return ledger
 
     @api.model

@@ -1,5 +1,4 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import itertools
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -162,6 +161,18 @@ class RecurringContract(models.Model):
         string="Invoices",
         copy=False,
     )
+    suspension_ids = fields.One2many(
+        comodel_name="recurring.contract.suspension",
+        inverse_name="contract_id",
+        string="Suspensions",
+        copy=False,
+    )
+    adjustment_pending = fields.Boolean(
+        copy=False,
+        index=True,
+        help="A change touched a period already billed: the next run bills or "
+        "credits the difference.",
+    )
     invoice_count = fields.Integer(compute="_compute_invoice_count")
     next_period_start = fields.Date(
         compute="_compute_next_dates",
@@ -217,11 +228,14 @@ class RecurringContract(models.Model):
     billing_error = fields.Text(
         copy=False,
         readonly=True,
+        # Internal exception text: never for portal users.
+        groups="base.group_user",
         help="Why the last billing attempt failed. Empty when all is well.",
     )
     billing_error_date = fields.Date(
         copy=False,
         readonly=True,
+        groups="base.group_user",
         help="Day of the failed attempt: the scheduled action retries the "
         "contract on its next day's run, and 'Invoice now' retries at once.",
     )
@@ -250,7 +264,7 @@ class RecurringContract(models.Model):
     @api.depends("company_id")
     def _compute_journal_id(self):
         for contract in self:
-            if contract.journal_id.company_id == contract.company_id:
+            if contract.journal_id.company_id in contract.company_id.parent_ids:
                 continue
             company = contract.company_id or self.env.company
             contract.journal_id = company.recurring_journal_id or self.env[
@@ -344,23 +358,6 @@ class RecurringContract(models.Model):
                 contract.amount_untaxed / months
             )
 
-    def _compute_send_warning(self):
-        send_cron = self.env.ref(
-            "account.ir_cron_account_move_send", raise_if_not_found=False
-        )
-        # Reading the cron's state needs no write right: sudo for the flag only.
-        cron_active = bool(send_cron and send_cron.sudo().active)
-        for contract in self:
-            contract.send_warning = (
-                _(
-                    "The scheduled action that sends invoices is inactive: "
-                    "invoices will be posted but not emailed until it is "
-                    "activated again."
-                )
-                if contract.invoice_action == "post_send" and not cron_active
-                else False
-            )
-
     @api.depends(
         "state",
         "date_start",
@@ -447,7 +444,8 @@ class RecurringContract(models.Model):
                         journal=journal.display_name,
                     )
                 )
-            if journal.company_id != contract.company_id:
+            # A branch bills on its parent's journals, as a branch invoice does.
+            if journal.company_id not in contract.company_id.parent_ids:
                 raise ValidationError(
                     _(
                         "The journal %(journal)s belongs to %(company)s, not to "
@@ -524,7 +522,12 @@ class RecurringContract(models.Model):
         self._send_activation_notice()
         return True
 
-    def action_pause(self):
+    def action_pause(self, date_pause=None):
+        """Pause from ``date_pause`` (default: today): nothing is billed from
+        that day until the contract resumes; what was used before is billed
+        (by days when the contract prorates)."""
+        date_pause = date_pause or fields.Date.context_today(self)
+        self.check_access("write")
         for contract in self:
             if contract.state != "running":
                 raise UserError(
@@ -533,20 +536,34 @@ class RecurringContract(models.Model):
                         name=contract.name,
                     )
                 )
+            if date_pause < contract.date_start:
+                raise UserError(
+                    _(
+                        "Contract %(name)s cannot be paused before it starts.",
+                        name=contract.name,
+                    )
+                )
+        # sudo: suspensions are written only here and by resume/renew, for
+        # contracts the user may write (checked above).
+        self.env["recurring.contract.suspension"].sudo().create(
+            [{"contract_id": c.id, "date_start": date_pause} for c in self]
+        )
         self.write({"state": "paused"})
         for contract in self:
+            contract._flag_adjustments_from(date_pause)
             contract.message_post(
                 body=_(
                     "Contract paused: nothing is billed from %(date)s on.",
-                    date=format_date(self.env, contract.next_period_start)
-                    if contract.next_period_start
-                    else "-",
+                    date=format_date(self.env, date_pause),
                 )
             )
         return True
 
     def action_resume(self, date_resume=None):
+        """Resume on ``date_resume`` (default: today): the days of the pause
+        are not billed; periods wholly inside it are skipped."""
         date_resume = date_resume or fields.Date.context_today(self)
+        self.check_access("write")
         for contract in self:
             if contract.state != "paused":
                 raise UserError(
@@ -555,35 +572,34 @@ class RecurringContract(models.Model):
                         name=contract.name,
                     )
                 )
-            skipped = contract._skip_periods_before(date_resume)
+            # sudo: see action_pause (write access checked above).
+            pause = contract.sudo().suspension_ids.filtered(lambda s: not s.date_end)
+            paused_from = min(pause.mapped("date_start") or [date_resume])
+            for suspension in pause:
+                if date_resume <= suspension.date_start:
+                    suspension.unlink()  # resumed before it started: no pause
+                else:
+                    suspension.date_end = date_resume - timedelta(1)
             contract.state = "running"
+            contract._flag_adjustments_from(paused_from)
+            contract._close_if_fully_billed()
             contract.message_post(
                 body=_(
-                    "Contract resumed on %(date)s; %(count)s period(s) skipped "
-                    "and never billed.",
+                    "Contract resumed on %(date)s: the days of the pause are not "
+                    "billed.",
                     date=format_date(self.env, date_resume),
-                    count=len(skipped),
                 )
             )
         return True
 
-    def _skip_periods_before(self, date_resume):
-        """Write the unbilled periods that start before ``date_resume`` to the
-        ledger as skipped: the history stays complete and nothing is billed."""
-        self.ensure_one()
-        vals_list = [
-            self._prepare_period_vals(period, state="skipped")
-            for period in itertools.takewhile(
-                lambda p: p.date_start < date_resume, self._iter_periods()
-            )
-        ]
-        return self.env["recurring.contract.period"].create(vals_list)
-
     def action_close(self, date_close=None, reason=None):
         """Close on ``date_close``: nothing after it is billed. Periods up to
-        that date that are still owed are billed first, then the contract
-        closes itself."""
+        that date still owed are billed first, then the contract closes
+        itself; a period billed in advance past that date is credited for
+        the unused days when the contract prorates (it stands otherwise)."""
         date_close = date_close or fields.Date.context_today(self)
+        if isinstance(reason, int):  # over RPC, a record arrives as its id
+            reason = self.env["recurring.contract.close.reason"].browse(reason)
         for contract in self:
             if contract.state == "closed":
                 continue
@@ -595,8 +611,11 @@ class RecurringContract(models.Model):
             ):
                 vals["date_end"] = max(date_close, contract.date_start)
             contract.write(vals)
-            if contract.state in ("draft", "paused") or contract._is_fully_billed():
-                contract.state = "closed"
+            owes = contract.state != "draft" and (
+                next(contract._iter_periods(), None) is not None
+                or contract.period_ids.filtered(lambda p: p.state == "voided")
+            )
+            contract.state = "running" if owes else "closed"
             contract.message_post(
                 body=_(
                     "Contract closed on %(date)s (%(reason)s).",
@@ -606,9 +625,14 @@ class RecurringContract(models.Model):
             )
         return True
 
-    def action_renew(self, months=12):
+    def action_renew(self, months=12, date_renew=None):
+        """Extend the term by ``months`` from the current end date, without a
+        gap. A closed contract renewed later does not bill the time it was
+        closed."""
         if months < 1:
             raise UserError(_("A contract is renewed for at least one month."))
+        date_renew = date_renew or fields.Date.context_today(self)
+        self.check_access("write")
         for contract in self:
             if not contract.date_end:
                 raise UserError(
@@ -618,9 +642,19 @@ class RecurringContract(models.Model):
                     )
                 )
             old_end = contract.date_end
+            if contract.state == "closed" and date_renew > old_end + timedelta(1):
+                # sudo: see action_pause (write access checked above).
+                self.env["recurring.contract.suspension"].sudo().create(
+                    {
+                        "contract_id": contract.id,
+                        "date_start": old_end + timedelta(1),
+                        "date_end": date_renew - timedelta(1),
+                        "reason": "closed",
+                    }
+                )
             contract.write(
                 {
-                    "date_end": old_end + relativedelta(months=months),
+                    "date_end": schedule.extend_term(old_end, months),
                     "state": "running"
                     if contract.state == "closed"
                     else contract.state,

@@ -1,6 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import Command, api, fields, models
-from odoo.tools import float_round
+from datetime import timedelta
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import schedule
+
+# Fields that make up what a line bills: frozen once a period billed it
+# (change them from a date with _action_change, which ends the line).
+BILLED_LINE_FIELDS = {"product_id", "quantity", "price_unit", "discount", "date_start"}
 
 
 class RecurringContractLine(models.Model):
@@ -41,6 +49,18 @@ class RecurringContractLine(models.Model):
         domain="[('type_tax_use', '=', 'sale')]",
     )
     analytic_distribution = fields.Json(string="Analytic")
+    date_start = fields.Date(
+        string="From",
+        help="First day the line is billed, when it starts after the contract "
+        "(a line added in the middle of a term). Empty: from the contract's "
+        "start. A period it covers in part is billed by days.",
+    )
+    date_end = fields.Date(
+        string="Until",
+        help="Last day the line is billed, when it ends before the contract. "
+        "A period it covers in part is billed by days; a period already "
+        "billed is credited for the days after it.",
+    )
     price_subtotal = fields.Monetary(
         string="Subtotal", compute="_compute_amounts", store=True
     )
@@ -60,11 +80,34 @@ class RecurringContractLine(models.Model):
         for line in self:
             line.product_uom_id = line.product_id.uom_id
 
-    @api.depends("product_id", "company_id")
+    @api.depends("product_id", "company_id", "contract_id.fiscal_position_id")
     def _compute_tax_ids(self):
         for line in self:
             company = line.company_id or self.env.company
-            line.tax_ids = line.product_id.taxes_id._filter_taxes_by_company(company)
+            taxes = line.product_id.taxes_id._filter_taxes_by_company(company)
+            # Mapped as a sale order line maps them: the amounts shown to the
+            # customer (form, portal, PDF, emails) are those of the invoice.
+            line.tax_ids = line.contract_id.fiscal_position_id.map_tax(taxes)
+
+    @api.depends("product_id", "product_uom_id")
+    def _compute_price_unit(self):
+        """The product's price as Odoo's own sale order line and invoice line
+        compute it: in the line's unit and the contract's currency, without
+        the included taxes that the fiscal position maps away (121.00 with
+        21 % included is 100.00 for a customer exempt of it)."""
+        for line in self:
+            if not line.product_id:
+                continue
+            contract = line.contract_id
+            company = line.company_id or self.env.company
+            line.price_unit = line.product_id._get_tax_included_unit_price(
+                company,
+                contract.currency_id or company.currency_id,
+                contract.date_start or fields.Date.context_today(line),
+                "sale",
+                product_uom=line.product_uom_id or line.product_id.uom_id,
+                fiscal_position=contract.fiscal_position_id,
+            )
 
     @api.depends("quantity", "price_unit", "discount", "tax_ids", "currency_id")
     def _compute_amounts(self):
@@ -94,6 +137,119 @@ class RecurringContractLine(models.Model):
                 line.price_total = line.currency_id.round(line.price_total)
 
     # -------------------------------------------------------------------------
+    # CONSTRAINTS AND CRUD
+    # -------------------------------------------------------------------------
+
+    @api.constrains("date_start", "date_end")
+    def _check_line_dates(self):
+        for line in self:
+            contract = line.contract_id
+            start = line.date_start or contract.date_start
+            end = line.date_end or contract.date_end
+            if start and end and end < start:
+                raise ValidationError(
+                    _(
+                        "The line '%(line)s' ends before it starts.",
+                        line=line.name,
+                    )
+                )
+            if line.date_start and line.date_start < contract.date_start:
+                raise ValidationError(
+                    _(
+                        "The line '%(line)s' cannot start before its contract.",
+                        line=line.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Contract = self.env["recurring.contract"]
+        for vals in vals_list:
+            contract = Contract.browse(vals.get("contract_id"))
+            if (
+                not vals.get("display_type")
+                and not vals.get("date_start")
+                and contract._get_billed_until()
+            ):
+                # A line added to a contract already billed starts with the
+                # next period, unless it says from when: never in the past
+                # by mistake.
+                vals["date_start"] = contract._get_billed_until() + timedelta(1)
+        lines = super().create(vals_list)
+        lines._flag_billed_contracts()
+        return lines
+
+    def write(self, vals):
+        frozen = BILLED_LINE_FIELDS & set(vals)
+        if frozen:
+            for line in self.filtered(lambda line: not line.display_type):
+                if line._is_billed():
+                    raise UserError(
+                        _(
+                            "The line '%(line)s' is already billed: change its "
+                            "price, quantity or product from a date with "
+                            "'Change', or end it on a date.",
+                            line=line.name,
+                        )
+                    )
+        res = super().write(vals)
+        if {"date_start", "date_end"} & set(vals):
+            self._flag_billed_contracts()
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_billed(self):
+        for line in self.filtered(lambda line: not line.display_type):
+            if line._is_billed():
+                raise UserError(
+                    _(
+                        "The line '%(line)s' is already billed: end it on a date "
+                        "instead of deleting it.",
+                        line=line.name,
+                    )
+                )
+
+    def _is_billed(self):
+        """True when a period billed (or being billed) covers the line."""
+        self.ensure_one()
+        billed_until = self.contract_id._get_billed_until()
+        return bool(
+            billed_until
+            and (self.date_start or self.contract_id.date_start) <= billed_until
+        )
+
+    def _flag_billed_contracts(self):
+        """A line added or ended inside a period already billed changes what
+        that period owes: the next run bills or credits the difference."""
+        contracts = self.contract_id.filtered(
+            lambda c: c._get_billed_until() and c.state != "draft"
+        )
+        for line in self:
+            billed_until = line.contract_id._get_billed_until()
+            if line.contract_id in contracts and (
+                (line.date_start and line.date_start <= billed_until)
+                or (line.date_end and line.date_end < billed_until)
+            ):
+                line.contract_id.adjustment_pending = True
+
+    def _action_change(self, date_effective, vals):
+        """Change price, quantity, discount or product from ``date_effective``:
+        the line ends the day before, a copy with ``vals`` starts that day.
+        Returns the new line."""
+        self.ensure_one()
+        new_line = self.copy(
+            {
+                **vals,
+                "contract_id": self.contract_id.id,
+                "date_start": date_effective,
+                "date_end": self.date_end,
+                "sequence": self.sequence,
+            }
+        )
+        self.date_end = date_effective - timedelta(1)
+        return new_line
+
+    # -------------------------------------------------------------------------
     # BILLING
     # -------------------------------------------------------------------------
 
@@ -108,14 +264,12 @@ class RecurringContractLine(models.Model):
         ).get_product_accounts(fiscal_pos=contract.fiscal_position_id)
         return accounts["income"] or contract.journal_id.default_account_id
 
-    def _get_prorated_price_unit(self, factor):
-        if factor == 1.0:
-            return self.price_unit
-        digits = self.env["decimal.precision"].precision_get("Product Price")
-        return float_round(self.price_unit * factor, precision_digits=digits)
-
-    def _prepare_invoice_line_vals(self, period, factor=1.0):
-        """Values of the invoice line for one period. Hook for extensions."""
+    def _prepare_invoice_line_vals(self, period, amount, off_windows=()):
+        """Values of the invoice line billing ``amount`` (from the schedule
+        core) for one period. A line billed in full keeps its quantity, unit
+        price and discount; a line billed for part of the period is one
+        amount, rounded once (never a rounded unit price times a quantity).
+        Hook for extensions."""
         self.ensure_one()
         contract = self.contract_id
         if self.display_type:
@@ -124,14 +278,62 @@ class RecurringContractLine(models.Model):
                 "name": self.name,
                 "sequence": self.sequence,
             }
+        vals = self._prepare_base_invoice_line_vals(period)
+        full = contract.currency_id.round(
+            schedule.line_amount(self.price_unit, self.quantity, self.discount)
+        )
+        if contract.currency_id.compare_amounts(amount, full) == 0:
+            vals.update(
+                quantity=self.quantity,
+                price_unit=self.price_unit,
+                discount=self.discount,
+            )
+        else:
+            days = schedule.active_days(
+                period, off_windows, self.date_start, self.date_end
+            )
+            contract_days = schedule.active_days(period, off_windows)
+            vals.update(
+                quantity=1.0,
+                price_unit=amount,
+                discount=0.0,
+                name="{}\n{}".format(
+                    self.name,
+                    contract._get_period_label(
+                        period,
+                        days=days,
+                        full=period.full_days if contract.prorate else contract_days,
+                    ),
+                ),
+            )
+        return vals
+
+    def _prepare_adjustment_line_vals(self, period, amount):
+        """Values of a line of an adjustment: ``amount`` more (an invoice) or
+        less (a credit note) for a period already billed. Hook for extensions."""
+        self.ensure_one()
+        vals = self._prepare_base_invoice_line_vals(period)
+        lang = self.contract_id.partner_id.lang
+        vals.update(
+            quantity=1.0,
+            price_unit=amount,
+            discount=0.0,
+            name="{}\n{}\n{}".format(
+                self.name,
+                self.with_context(lang=lang).env._("Adjustment of a billed period"),
+                self.contract_id._get_period_label(period),
+            ),
+        )
+        return vals
+
+    def _prepare_base_invoice_line_vals(self, period):
+        self.ensure_one()
+        contract = self.contract_id
         return {
             "sequence": self.sequence,
             "product_id": self.product_id.id,
             "name": f"{self.name}\n{contract._get_period_label(period)}",
-            "quantity": self.quantity,
             "product_uom_id": self.product_uom_id.id,
-            "price_unit": self._get_prorated_price_unit(factor),
-            "discount": self.discount,
             "account_id": self._get_income_account().id,
             "tax_ids": [
                 Command.set(contract.fiscal_position_id.map_tax(self.tax_ids).ids)

@@ -1,6 +1,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools import schedule
+
+# Fields that identify a ledger row: written once, when the period is billed.
+LEDGER_KEY_FIELDS = {"contract_id", "period_index", "date_start", "date_end", "kind"}
+# Fields only the documented steps change (through _set_ledger_state).
+LEDGER_STATE_FIELDS = {"state", "billed_amounts"}
 
 
 class RecurringContractPeriod(models.Model):
@@ -26,6 +34,26 @@ class RecurringContractPeriod(models.Model):
     )
     date_start = fields.Date(string="From", required=True)
     date_end = fields.Date(string="To", required=True)
+    kind = fields.Selection(
+        selection=[("period", "Period"), ("adjustment", "Adjustment")],
+        default="period",
+        required=True,
+        help="Period: the invoice of a scheduled period. Adjustment: the "
+        "difference billed or credited for a period already billed, after a "
+        "change in the middle of it (a line added or ended, a close, a "
+        "renewal, a pause).",
+    )
+    billed_amounts = fields.Json(
+        help="What this row billed, per contract line id, before taxes and at "
+        "the lines' own prices: adjustments bill what the schedule core says "
+        "is due minus the sum of these.",
+    )
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    amount_billed = fields.Monetary(
+        string="Amount",
+        compute="_compute_amount_billed",
+        help="Amount of the row at the lines' prices (negative for a credit).",
+    )
     state = fields.Selection(
         selection=[
             ("invoiced", "Invoiced"),
@@ -51,13 +79,23 @@ class RecurringContractPeriod(models.Model):
     payment_state = fields.Selection(related="move_id.payment_state")
     move_state = fields.Selection(related="move_id.state", string="Invoice Status")
 
-    _sql_constraints = [
-        (
-            "contract_period_unique",
-            "UNIQUE(contract_id, date_start)",
-            "This period of the contract is already in the billing ledger.",
-        ),
-    ]
+    def init(self):
+        # One row per scheduled period, whatever the number of adjustments of
+        # it: the database refuses a period twice (a partial unique index, as
+        # adjustments share their period's dates).
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (contract_id, date_start) "
+                "WHERE kind = 'period'",
+                SQL.identifier("recurring_contract_period_unique_period"),
+                SQL.identifier(self._table),
+            )
+        )
+
+    @api.depends("billed_amounts")
+    def _compute_amount_billed(self):
+        for row in self:
+            row.amount_billed = sum((row.billed_amounts or {}).values())
 
     @api.depends("move_ids")
     def _compute_move_id(self):
@@ -78,6 +116,57 @@ class RecurringContractPeriod(models.Model):
                 start=period.date_start,
                 end=period.date_end,
             )
+
+    def write(self, vals):
+        """The ledger is the proof of what was billed: its dates and index
+        never change, and its state only through the documented actions
+        (the engine, voiding a cancelled invoice's period), which go through
+        ``_set_ledger_state``."""
+        if LEDGER_KEY_FIELDS & set(vals):
+            raise UserError(
+                _(
+                    "The dates and the contract of a period in the billing ledger "
+                    "cannot be changed."
+                )
+            )
+        if LEDGER_STATE_FIELDS & set(vals) and not self.env.su:
+            raise UserError(
+                _(
+                    "The state of a period in the billing ledger changes only "
+                    "through billing, or by voiding a period whose invoice is "
+                    "cancelled."
+                )
+            )
+        return super().write(vals)
+
+    def _set_ledger_state(self, state, billed_amounts=None):
+        """Change the state of ledger rows (and what they billed, when billed
+        again). Private: called only by the steps that checked the transition
+        (the engine, ``action_void``, a deleted draft invoice giving its
+        period back)."""
+        vals = {"state": state}
+        if billed_amounts is not None:
+            vals["billed_amounts"] = billed_amounts
+        # sudo: write() refuses state changes from users; the caller checked
+        # that this transition is one of the documented ones.
+        self.sudo().write(vals)
+        # A voided adjustment no longer counts: the next run computes again
+        # what its period owes.
+        self.filtered(
+            lambda r: r.kind == "adjustment" and r.state == "voided"
+        ).contract_id.sudo().adjustment_pending = True
+
+    def _get_as_period(self):
+        """The row as a schedule Period (for the label of an adjustment of a
+        period that no longer exists, e.g. after the contract's end date)."""
+        self.ensure_one()
+        return schedule.Period(
+            index=self.period_index,
+            date_start=self.date_start,
+            date_end=self.date_end,
+            full_date_end=self.date_end,
+            invoice_date=self.date_start,
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_invoiced(self):
@@ -104,7 +193,7 @@ class RecurringContractPeriod(models.Model):
                         period=period.display_name,
                     )
                 )
-        self.state = "voided"
+        self._set_ledger_state("voided")
         for period in self:
             period.contract_id.message_post(
                 body=_(

@@ -81,14 +81,18 @@ class TestLifecycle(RecurringBillingCommon):
         self.assertFalse(contract.billing_error)
 
     def test_pause_skip_and_resume_ledger(self):
+        """Rule 10: the periods wholly inside a pause are skipped; the period
+        it ends in is billed (in full: this contract does not prorate)."""
         contract = self.create_contract(start=date(2026, 1, 1))
         self.bill(contract, date(2026, 1, 1))
-        contract.action_pause()
+        contract.action_pause(date_pause=date(2026, 2, 1))
         self.assertEqual(contract.state, "paused")
         self.assertFalse(contract.next_invoice_date)
         self.assertFalse(self.bill(contract, date(2026, 3, 15)))
         contract.action_resume(date_resume=date(2026, 3, 20))
         self.assertEqual(contract.state, "running")
+        self.assertEqual(contract.next_invoice_date, date(2026, 2, 1))
+        moves = self.bill(contract, date(2026, 3, 20))
         self.assertEqual(
             [
                 (p.date_start, p.state)
@@ -97,12 +101,12 @@ class TestLifecycle(RecurringBillingCommon):
             [
                 (date(2026, 1, 1), "invoiced"),
                 (date(2026, 2, 1), "skipped"),
-                (date(2026, 3, 1), "skipped"),
+                (date(2026, 3, 1), "invoiced"),
             ],
         )
+        self.assertEqual(moves.recurring_period_id.date_start, date(2026, 3, 1))
+        self.assertEqual(moves.amount_untaxed, 100.0)
         self.assertEqual(contract.next_invoice_date, date(2026, 4, 1))
-        moves = self.bill(contract, date(2026, 4, 1))
-        self.assertEqual(moves.recurring_period_id.date_start, date(2026, 4, 1))
         self.assertEqual(len(contract.invoice_ids), 2)
 
     def test_close_wizard_prorates_and_closes_after_last_invoice(self):

@@ -1,5 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Rule 1 (periods) and Rule 2 (invoice dates) of the README, on the pure
+"""Rules 1 (periods), 2 (invoice dates), 3 (proration), 10 to 13 (shares of
+a period around pauses, closes, renewals and line changes) of the README, on the pure
 schedule core: no database, no Odoo environment; the whole module runs in
 milliseconds. Plain ``unittest.TestCase``, so both pytest and Odoo's runner
 collect it, and neither opens a transaction for it."""
@@ -10,6 +11,9 @@ from datetime import date
 
 from ..tools import schedule
 from ..tools.schedule import (
+    active_days,
+    billing_share,
+    extend_term,
     iter_periods,
     line_amount,
     months_per_period,
@@ -173,3 +177,42 @@ class TestScheduleCore(unittest.TestCase):
             period_at(date(2026, 1, 1), "hourly", 1, 0)
         with self.assertRaises(ValueError):
             period_at(date(2026, 1, 1), "monthly", 0, 0)
+
+    def test_billing_share_of_a_line_added_mid_period(self):
+        november = period_at(date(2026, 11, 1), "monthly", 1, 0)
+        self.assertEqual(billing_share(november, line_start=date(2026, 11, 16)), 0.5)
+        self.assertEqual(billing_share(november, line_end=date(2026, 10, 31)), 0.0)
+        # The line's own dates prorate whether or not the contract does.
+        self.assertEqual(
+            billing_share(november, prorate=True, line_end=date(2026, 11, 6)), 0.2
+        )
+
+    def test_billing_share_around_a_pause(self):
+        march = period_at(date(2026, 1, 1), "monthly", 1, 2)
+        pause = [(date(2026, 2, 1), date(2026, 3, 19))]
+        self.assertAlmostEqual(
+            billing_share(march, prorate=True, off_windows=pause), 12 / 31
+        )
+        self.assertEqual(billing_share(march, off_windows=pause), 1.0)
+        february = period_at(date(2026, 1, 1), "monthly", 1, 1)
+        self.assertEqual(billing_share(february, off_windows=pause), 0.0)
+        self.assertEqual(active_days(march, pause), 12)
+        # An open pause (not resumed yet) covers everything after it.
+        self.assertEqual(
+            billing_share(march, off_windows=[(date(2026, 3, 1), None)]), 0.0
+        )
+
+    def test_billing_share_with_the_contract_cut_and_a_line_cut(self):
+        # Contract ends on the 20th without proration, line starts on the 16th:
+        # the line bills 5 of the 20 days the contract bills in full.
+        cut = period_at(date(2026, 11, 1), "monthly", 1, 0, date_end=date(2026, 11, 20))
+        self.assertEqual(billing_share(cut, line_start=date(2026, 11, 16)), 5 / 20)
+        self.assertEqual(
+            billing_share(cut, prorate=True, line_start=date(2026, 11, 16)), 5 / 30
+        )
+
+    def test_renewal_continues_from_the_day_after_the_end(self):
+        self.assertEqual(extend_term(date(2026, 4, 30), 1), date(2026, 5, 31))
+        self.assertEqual(extend_term(date(2026, 3, 15), 1), date(2026, 4, 15))
+        self.assertEqual(extend_term(date(2027, 1, 31), 1), date(2027, 2, 28))
+        self.assertEqual(extend_term(date(2028, 2, 29), 12), date(2029, 2, 28))

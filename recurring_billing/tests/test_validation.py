@@ -102,8 +102,13 @@ class TestValidation(RecurringBillingCommon):
                 contract.write(vals)
         # Writing the same values, or the end date after what is billed, is fine.
         contract.write({"recurring_interval": 1, "date_end": date(2026, 6, 30)})
-        with self.assertRaisesRegex(ValidationError, "already billed up to"):
-            contract.date_end = date(2026, 1, 15)
+        # Rule 11: an end date inside what is billed is a close in the middle
+        # of a period: the next run settles the difference (none here, the
+        # contract does not prorate).
+        contract.date_end = date(2026, 1, 15)
+        self.assertTrue(contract.adjustment_pending)
+        self.assertFalse(contract._generate_invoices(date_ref=date(2026, 1, 15)))
+        self.assertFalse(contract.adjustment_pending)
 
     def test_renew_needs_positive_term(self):
         contract = self.create_contract(date_end=date(2026, 12, 31))

@@ -204,6 +204,17 @@ def index_of_date(anchor, rule, interval, day):
     return index
 
 
+def extend_term(date_end, months):
+    """The new end of a term ending on ``date_end`` extended by ``months``:
+    it continues from the next day, so a term ending on a month's last day
+    ends on a month's last day (30 April + 1 month = 31 May).
+
+    >>> print(extend_term(date(2026, 4, 30), 1), extend_term(date(2026, 3, 15), 1))
+    2026-05-31 2026-04-15
+    """
+    return date_end + _ONE_DAY + relativedelta(months=months) - _ONE_DAY
+
+
 def months_per_period(rule, interval):
     """Length of one period in months, to normalise an amount to a month
     (MRR) the same way for every rule.
@@ -213,6 +224,60 @@ def months_per_period(rule, interval):
     """
     _check_rule(rule, interval)
     return _MONTHS_PER_UNIT[rule] * interval
+
+
+def _days_outside(start, end, off_windows):
+    """Days of ``start``..``end`` (both included) outside every window of
+    ``off_windows`` ((start, end) pairs, end None for open-ended)."""
+    days = (end - start).days + 1
+    if days <= 0:
+        return 0
+    off = set()
+    for off_start, off_end in off_windows:
+        lo = max(start, off_start)
+        hi = min(end, off_end) if off_end else end
+        off.update(lo + timedelta(days=n) for n in range((hi - lo).days + 1))
+    return days - len(off)
+
+
+def active_days(period, off_windows=(), line_start=None, line_end=None):
+    """Days of ``period`` a line bills: within its own dates, outside the
+    contract's ``off_windows``."""
+    start = max(period.date_start, line_start) if line_start else period.date_start
+    end = min(period.date_end, line_end) if line_end else period.date_end
+    return _days_outside(start, end, off_windows) if start <= end else 0
+
+
+def billing_share(
+    period, *, prorate=False, off_windows=(), line_start=None, line_end=None
+):
+    """Share of the full price of a line billed for ``period`` (0.0 to 1.0).
+
+    Two things cut a period short, and they prorate differently:
+
+    - the contract: its end date and the windows when it does not bill
+      (``off_windows``: pauses, time closed before a renewal). The days left
+      are billed by days when the contract prorates, in full otherwise (a
+      period with no day left bills nothing);
+    - the line's own dates (``line_start``/``line_end``, a line added or
+      ended in the middle of a term): always by days, within what the
+      contract bills.
+
+    >>> p = period_at(date(2026, 11, 1), "monthly", 1, 0)
+    >>> round(billing_share(p, line_start=date(2026, 11, 16)), 4)
+    0.5
+    >>> paused = [(date(2026, 11, 11), None)]
+    >>> billing_share(p, off_windows=paused)
+    1.0
+    >>> round(billing_share(p, prorate=True, off_windows=paused), 4)
+    0.3333
+    """
+    contract_days = active_days(period, off_windows)
+    line_days = active_days(period, off_windows, line_start, line_end)
+    if not line_days:
+        return 0.0
+    contract_share = contract_days / period.full_days if prorate else 1.0
+    return contract_share * line_days / contract_days
 
 
 def line_amount(price_unit, quantity, discount=0.0, factor=1.0):

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class RecurringContractCloseWizard(models.TransientModel):
@@ -23,6 +23,23 @@ class RecurringContractCloseWizard(models.TransientModel):
         string="Reason",
         required=True,
     )
+
+    summary = fields.Text(
+        compute="_compute_summary",
+        help="What closing on this date does to money, said before confirming.",
+    )
+
+    @api.depends("contract_ids", "date_close")
+    def _compute_summary(self):
+        for wizard in self:
+            wizard.summary = (
+                "\n".join(
+                    contract._get_close_summary(wizard.date_close)
+                    for contract in wizard.contract_ids
+                )
+                if wizard.date_close
+                else False
+            )
 
     def action_close(self):
         self.ensure_one()

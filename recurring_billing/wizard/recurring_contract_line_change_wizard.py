@@ -1,0 +1,53 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+
+class RecurringContractLineChangeWizard(models.TransientModel):
+    """Change what a line bills from a date: the line ends the day before
+    and a new one starts that day. A period already billed is adjusted by
+    the next run (an invoice for more, a credit note for less)."""
+
+    _name = "recurring.contract.line.change.wizard"
+    _description = "Change a Contract Line from a Date"
+
+    line_id = fields.Many2one(
+        comodel_name="recurring.contract.line",
+        required=True,
+        default=lambda self: self.env.context.get("active_id"),
+    )
+    currency_id = fields.Many2one(related="line_id.currency_id")
+    date_effective = fields.Date(
+        string="From",
+        required=True,
+        default=fields.Date.context_today,
+        help="First day billed at the new values.",
+    )
+    quantity = fields.Float(digits="Product Unit of Measure", required=True)
+    price_unit = fields.Float(string="Unit Price", digits="Product Price")
+    discount = fields.Float(string="Discount (%)", digits="Discount")
+
+    @api.onchange("line_id")
+    def _onchange_line_id(self):
+        for wizard in self:
+            line = wizard.line_id
+            wizard.quantity = line.quantity
+            wizard.price_unit = line.price_unit
+            wizard.discount = line.discount
+
+    def action_change(self):
+        self.ensure_one()
+        line = self.line_id
+        if self.date_effective <= (line.date_start or line.contract_id.date_start):
+            raise UserError(
+                _("A change takes effect after the line starts: pick a later date.")
+            )
+        line._action_change(
+            self.date_effective,
+            {
+                "quantity": self.quantity,
+                "price_unit": self.price_unit,
+                "discount": self.discount,
+            },
+        )
+        return {"type": "ir.actions.act_window_close"}
