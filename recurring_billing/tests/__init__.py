@@ -5,4 +5,5 @@ from . import test_lifecycle
 from . import test_sale
 from . import test_mail
 from . import test_portal
+from . import test_contract_life
 from . import test_security
