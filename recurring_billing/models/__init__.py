@@ -2,6 +2,7 @@ from . import recurring_recurrence_mixin
 from . import recurring_contract_line_mixin
 from . import recurring_billable_mixin
 from . import recurring_billing_engine
+from . import recurring_reminder_service
 from . import recurring_contract_close_reason
 from . import recurring_contract
 from . import recurring_contract_line

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import functools
 import itertools
+from datetime import timedelta
 
 from odoo import Command, _, api, models
 from odoo.exceptions import UserError
@@ -242,7 +243,7 @@ class RecurringBillableMixin(models.AbstractModel):
         """A contract made fully billed by an edit or a resume closes now, as
         the engine closes one after its last period."""
         to_close = self.filtered(
-            lambda c: c.state == "running" and c._is_fully_billed()
+            lambda c: c.state == "running" and not c.auto_renew and c._is_fully_billed()
         )
         if to_close:
             to_close.state = "closed"
@@ -250,6 +251,19 @@ class RecurringBillableMixin(models.AbstractModel):
                 contract._message_log(
                     body=_("Last period billed: the contract is closed.")
                 )
+
+    def _get_effective_close_date(self, date_request):
+        """When a close requested on ``date_request`` takes effect: after the
+        notice period, and not before the end of the minimum term."""
+        self.ensure_one()
+        dates = [date_request + timedelta(days=self.notice_days)]
+        if self.minimum_term_months:
+            dates.append(
+                schedule.extend_term(
+                    self.date_start - timedelta(days=1), self.minimum_term_months
+                )
+            )
+        return max(dates)
 
     def _get_close_summary(self, date_close):
         """What closing on ``date_close`` does to money, in words: said in the
@@ -261,8 +275,10 @@ class RecurringBillableMixin(models.AbstractModel):
             date_end = self.date_end
         if self.state == "draft":
             return _("%(name)s: never billed, closes at once.", name=self.name)
+        sentences = [
+            _("Closes on %(date)s.", date=format_date(self.env, date_end)),
+        ]
         money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
-        sentences = []
         owed = list(
             schedule.iter_periods(
                 start_index=self._get_next_period_index(),
@@ -306,7 +322,7 @@ class RecurringBillableMixin(models.AbstractModel):
                     date=format_date(self.env, billed_until),
                 )
             )
-        if not sentences:
+        if len(sentences) == 1:
             sentences.append(_("Nothing more is billed or credited."))
         return "%s: %s" % (self.name, " ".join(sentences))
 

@@ -59,6 +59,7 @@ class RecurringBillingEngine(models.AbstractModel):
         Without ``date_ref``, each company bills on its own date."""
         self = self._get_billing_env()  # noqa: PLW0642
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        self._renew_ended_terms(date_ref)
         done = 0
         while contracts := self._claim_batch_with_retry(date_ref, in_cron):
             company = contracts.company_id
@@ -75,6 +76,28 @@ class RecurringBillingEngine(models.AbstractModel):
         if in_cron and remaining:
             self._trigger_next_run()
         return done
+
+    @api.model
+    def _renew_ended_terms(self, date_ref=None):
+        """Renew the running contracts whose term ended and that renew
+        themselves, before anything is billed (each company on its own date):
+        a term continues without a gap."""
+        Contract = self.env["recurring.contract"]
+        for company in self.env.companies:
+            contracts = Contract.search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "running"),
+                    ("auto_renew", "=", True),
+                    ("date_end", "<", date_ref or self._get_billing_date(company)),
+                ]
+            )
+            for contract in contracts.with_company(company):
+                day = date_ref or self._get_billing_date(company)
+                while contract.date_end < day:
+                    contract.action_renew(
+                        months=contract.renewal_months, date_renew=contract.date_end
+                    )
 
     @api.model
     def _get_billing_date(self, company):
@@ -602,7 +625,7 @@ class RecurringBillingEngine(models.AbstractModel):
     @api.model
     def _close_fully_billed(self, contracts):
         to_close = contracts.filtered(
-            lambda c: c.state == "running" and c._is_fully_billed()
+            lambda c: c.state == "running" and not c.auto_renew and c._is_fully_billed()
         )
         if to_close:
             to_close.state = "closed"

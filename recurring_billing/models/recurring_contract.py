@@ -232,6 +232,12 @@ class RecurringContract(models.Model):
         groups="base.group_user",
         help="Why the last billing attempt failed. Empty when all is well.",
     )
+    has_billing_error = fields.Boolean(
+        compute="_compute_has_billing_error",
+        store=True,
+        help="Whether the last billing attempt failed (the reason itself is "
+        "for internal users only).",
+    )
     billing_error_date = fields.Date(
         copy=False,
         readonly=True,
@@ -298,6 +304,11 @@ class RecurringContract(models.Model):
                 if partner
                 else False
             )
+
+    @api.depends("billing_error")
+    def _compute_has_billing_error(self):
+        for contract in self:
+            contract.has_billing_error = bool(contract.billing_error)
 
     @api.depends("invoice_ids")
     def _compute_invoice_count(self):
@@ -603,7 +614,11 @@ class RecurringContract(models.Model):
         for contract in self:
             if contract.state == "closed":
                 continue
-            vals = {"close_reason_id": reason.id if reason else False}
+            # A closed contract never renews itself again.
+            vals = {
+                "close_reason_id": reason.id if reason else False,
+                "auto_renew": False,
+            }
             if (
                 contract.state == "draft"
                 or not contract.date_end
@@ -660,7 +675,9 @@ class RecurringContract(models.Model):
                     else contract.state,
                 }
             )
-            contract.message_post(
+            # A log, not a message_post: automatic renewals run as the billing
+            # user, who has no email address to send from.
+            contract._message_log(
                 body=_(
                     "Contract renewed: end date moved from %(old)s to %(new)s.",
                     old=format_date(self.env, old_end),
@@ -756,24 +773,8 @@ class RecurringContract(models.Model):
             )
 
     def _cron_send_reminders(self):
-        """Remind customers N days before an invoice (setting; 0 = off)."""
-        days = int(
-            self.env["ir.config_parameter"]
-            .sudo()  # technical setting, read-only use
-            .get_param("recurring_billing.reminder_days", 0)
-        )
-        template = self.env.ref(
-            "recurring_billing.mail_template_contract_reminder",
-            raise_if_not_found=False,
-        )
-        if days <= 0 or not template:
-            return
-        target = fields.Date.context_today(self) + timedelta(days)
-        contracts = self.search(
-            [("state", "=", "running"), ("next_invoice_date", "=", target)]
-        )
-        for contract in contracts.filtered(lambda c: c.partner_id.email):
-            contract.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+        """The scheduled action ``recurring_billing.ir_cron_send_reminders``."""
+        return self.env["recurring.reminder.service"]._run()
 
     # -------------------------------------------------------------------------
     # PORTAL

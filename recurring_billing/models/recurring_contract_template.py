@@ -37,5 +37,9 @@ class RecurringContractTemplate(models.Model):
             "invoicing_mode": self.invoicing_mode,
             "invoice_action": self.invoice_action,
             "prorate": self.prorate,
+            "minimum_term_months": self.minimum_term_months,
+            "notice_days": self.notice_days,
+            "auto_renew": self.auto_renew,
+            "renewal_months": self.renewal_months,
             "note": self.note,
         }

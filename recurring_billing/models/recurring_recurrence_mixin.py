@@ -57,3 +57,35 @@ class RecurringBillingTermsMixin(models.AbstractModel):
         string="Prorate",
         help="Bill a period cut short by the end date for the days it covers.",
     )
+    minimum_term_months = fields.Integer(
+        string="Minimum Term (months)",
+        help="A close requested earlier takes effect at the end of the minimum "
+        "term, counted from the start date. 0: none.",
+    )
+    notice_days = fields.Integer(
+        string="Notice Period (days)",
+        help="A close takes effect this many days after it is requested, at "
+        "the earliest. 0: none.",
+    )
+    auto_renew = fields.Boolean(
+        string="Renew Automatically",
+        help="At the end date, the term is renewed instead of closing.",
+    )
+    renewal_months = fields.Integer(
+        string="Renewal Term (months)",
+        default=12,
+        help="Length of each automatic renewal.",
+    )
+
+    @api.constrains("minimum_term_months", "notice_days", "renewal_months")
+    def _check_term_rules(self):
+        for record in self:
+            if min(
+                record.minimum_term_months, record.notice_days, record.renewal_months
+            ) < 0 or (record.auto_renew and record.renewal_months < 1):
+                raise ValidationError(
+                    _(
+                        "Terms, notice and renewals are counted in positive "
+                        "numbers, and an automatic renewal lasts at least a month."
+                    )
+                )

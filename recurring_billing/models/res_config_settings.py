@@ -22,3 +22,9 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="recurring_billing.reminder_days",
         help="Email the customer this many days before each invoice (0: off).",
     )
+    recurring_renewal_reminder_days = fields.Integer(
+        string="Renewal Notice Days",
+        config_parameter="recurring_billing.renewal_reminder_days",
+        help="Email the customer this many days before a term renews itself "
+        "(0: off).",
+    )

@@ -337,3 +337,83 @@ class TestContractLife(RecurringBillingCommon):
             self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]),
             "the rest must be scheduled at once",
         )
+
+    # ------------------------------------------------------------------
+    # Rule 14: term rules
+    # ------------------------------------------------------------------
+
+    def test_close_request_waits_for_notice_and_minimum_term(self):
+        contract = self.create_contract(
+            start=date(2026, 1, 1), minimum_term_months=12, notice_days=30
+        )
+        self.assertEqual(
+            contract._get_effective_close_date(date(2026, 3, 10)), date(2026, 12, 31)
+        )
+        self.assertEqual(
+            contract._get_effective_close_date(date(2026, 12, 15)), date(2027, 1, 14)
+        )
+        wizard = self.env["recurring.contract.close.wizard"].create(
+            {
+                "contract_ids": contract.ids,
+                "date_close": date(2026, 3, 10),
+                "reason_id": self.env.ref(
+                    "recurring_billing.close_reason_customer_request"
+                ).id,
+            }
+        )
+        self.assertIn("12/31/2026", wizard.summary)
+        wizard.action_close()
+        self.assertEqual(contract.date_end, date(2026, 12, 31))
+        self.assertEqual(contract.state, "running")  # billed to the term's end
+        wizard = self.env["recurring.contract.close.wizard"].create(
+            {
+                "contract_ids": contract.ids,
+                "date_close": date(2026, 3, 10),
+                "respect_terms": False,
+                "reason_id": self.env.ref(
+                    "recurring_billing.close_reason_customer_request"
+                ).id,
+            }
+        )
+        wizard.action_close()
+        self.assertEqual(contract.date_end, date(2026, 3, 10))
+
+    def test_automatic_renewal_continues_the_term(self):
+        contract = self.create_contract(
+            start=date(2026, 1, 1),
+            date_end=date(2026, 3, 31),
+            auto_renew=True,
+            renewal_months=3,
+        )
+        self.env["recurring.contract"]._cron_generate_invoices(
+            date_ref=date(2026, 3, 1)
+        )
+        self.assertEqual(contract.state, "running")  # never closed at the end
+        self.env["recurring.contract"]._cron_generate_invoices(
+            date_ref=date(2026, 4, 1)
+        )
+        self.assertEqual(contract.date_end, date(2026, 6, 30))
+        self.assertEqual(len(contract.invoice_ids), 4)  # January to April
+        self.assertEqual(
+            contract.invoice_ids.sorted("id")[-1].recurring_period_id.date_start,
+            date(2026, 4, 1),
+        )
+        self.env["recurring.contract"]._cron_generate_invoices(
+            date_ref=date(2026, 4, 1)
+        )
+        self.assertEqual(len(contract.invoice_ids), 4)
+
+    def test_renewal_notice_sent_days_before(self):
+        self.env["ir.config_parameter"].set_param(
+            "recurring_billing.renewal_reminder_days", 15
+        )
+        contract = self.create_contract(
+            start=date(2026, 1, 1), date_end=date(2026, 3, 31), auto_renew=True
+        )
+        with freeze_time(datetime(2026, 3, 16, 9, 0)):
+            self.env["recurring.contract"]._cron_send_reminders()
+        notices = contract.message_ids.filtered(
+            lambda m: "renews on" in (m.subject or "")
+        )
+        self.assertEqual(len(notices), 1)
+        self.assertEqual(notices.partner_ids, self.partner_a)

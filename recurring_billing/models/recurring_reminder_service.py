@@ -1,0 +1,61 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+
+class RecurringReminderService(models.AbstractModel):
+    """Tells customers before money moves: some days before an invoice, and
+    some days before a term renews itself (both settings; 0 is off). Run by
+    the scheduled action ``recurring_billing.ir_cron_send_reminders``."""
+
+    _name = "recurring.reminder.service"
+    _description = "Recurring Billing Reminders"
+
+    @api.model
+    def _run(self):
+        today = fields.Date.context_today(self)
+        self._send_invoice_reminders(today)
+        self._send_renewal_notices(today)
+
+    @api.model
+    def _get_days_setting(self, key):
+        return int(
+            self.env["ir.config_parameter"]
+            .sudo()  # technical setting, read-only use
+            .get_param(key, 0)
+        )
+
+    @api.model
+    def _send(self, template_xmlid, domain):
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        if not template:
+            return
+        contracts = self.env["recurring.contract"].search(domain)
+        for contract in contracts.filtered(lambda c: c.partner_id.email):
+            contract.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+
+    @api.model
+    def _send_invoice_reminders(self, today):
+        days = self._get_days_setting("recurring_billing.reminder_days")
+        if days > 0:
+            self._send(
+                "recurring_billing.mail_template_contract_reminder",
+                [
+                    ("state", "=", "running"),
+                    ("next_invoice_date", "=", today + timedelta(days)),
+                ],
+            )
+
+    @api.model
+    def _send_renewal_notices(self, today):
+        days = self._get_days_setting("recurring_billing.renewal_reminder_days")
+        if days > 0:
+            self._send(
+                "recurring_billing.mail_template_contract_renewal",
+                [
+                    ("state", "=", "running"),
+                    ("auto_renew", "=", True),
+                    ("date_end", "=", today + timedelta(days)),
+                ],
+            )
