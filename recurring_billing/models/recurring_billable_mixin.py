@@ -199,8 +199,8 @@ class RecurringBillableMixin(models.AbstractModel):
         amount due changed since (a line added or ended in the middle of a
         period, a close or a pause inside a period billed in advance, a
         renewal after a prorated last period): what the schedule core says is
-        due now, minus what the ledger billed. Rows billed before adjustments
-        existed (no ``billed_amounts``) are left as they are."""
+        due now, minus what the ledger billed (rows billed before adjustments
+        existed got their amounts from the 18.0.1.1.0 migration)."""
         self.ensure_one()
         rows_by_index = self.period_ids.filtered(
             lambda r: r.state == "invoiced"
@@ -208,11 +208,9 @@ class RecurringBillableMixin(models.AbstractModel):
         off_windows = self._get_off_windows()
         adjustments = []
         for index, rows in sorted(rows_by_index.items()):
-            if any(row.billed_amounts is None for row in rows):
-                continue
             billed = {}
             for row in rows:
-                for line_id, amount in row.billed_amounts.items():
+                for line_id, amount in (row.billed_amounts or {}).items():
                     billed[int(line_id)] = billed.get(int(line_id), 0.0) + amount
             period = self._get_period(index, **overrides)
             due = self._get_line_amounts(period, off_windows) if period else {}

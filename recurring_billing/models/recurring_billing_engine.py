@@ -440,6 +440,7 @@ class RecurringBillingEngine(models.AbstractModel):
         """
         started = time.monotonic()
         contracts = contracts.with_env(self.env)  # the batch's company
+
         # Cheap checks first: they turn into contract errors, not exceptions.
         plans, errors = self._plan_batch(contracts, date_ref)
         moves = self.env["account.move"]

@@ -166,6 +166,7 @@ class RecurringContract(models.Model):
         inverse_name="contract_id",
         string="Suspensions",
         copy=False,
+        groups="base.group_user",
     )
     adjustment_pending = fields.Boolean(
         copy=False,
@@ -787,6 +788,8 @@ class RecurringContract(models.Model):
         return self.invoice_ids.filtered(
             lambda m: m.state == "posted"
             and m.move_type in ("out_invoice", "out_refund")
+            # An invoice of a former customer of the contract is not theirs.
+            and m.commercial_partner_id == self.commercial_partner_id
         ).sorted("invoice_date", reverse=True)
 
     def _get_report_base_filename(self):

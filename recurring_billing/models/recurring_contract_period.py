@@ -194,6 +194,11 @@ class RecurringContractPeriod(models.Model):
                     )
                 )
         self._set_ledger_state("voided")
+        # A contract closed by its last period billed opens again, so that
+        # the voided period is billed once more (then it closes itself).
+        self.contract_id.filtered(
+            lambda c: c.state == "closed" and c.date_end and not c._is_fully_billed()
+        ).state = "running"
         for period in self:
             period.contract_id.message_post(
                 body=_(

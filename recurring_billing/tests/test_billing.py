@@ -313,6 +313,46 @@ class TestBilling(RecurringBillingCommon):
         self.assertFalse(bad.billing_error)
 
     @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
+    def test_bisection_keeps_the_tracking_of_earlier_batches(self):
+        """The rollback that isolates a failing contract undoes only its own
+        chunk: a change tracked before it keeps its chatter tracking (each
+        savepoint runs the pending precommit hooks as it opens)."""
+        self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 2)
+        ending = self.Contract
+        for _index in range(2):
+            ending |= self.create_contract(
+                start=date(2026, 1, 1), date_end=date(2026, 1, 31)
+            )
+        bad = self.create_contract(start=date(2026, 1, 1))
+        good = self.create_contract(start=date(2026, 1, 1))
+        # The test classes disable tracking; this test is about tracking. Run
+        # the pending hooks bound to the untracked context first.
+        self.env.cr.flush()
+        tracked_env = (ending | bad | good).with_context(
+            tracking_disable=False, mail_notrack=False
+        )
+        good.with_env(tracked_env.env).user_id = self.env.ref("base.user_admin")
+        original = type(self.env["account.move"])._post
+
+        def _post(moves, soft=True):
+            if bad in moves.recurring_contract_id:
+                raise ValueError("simulated failure while posting")
+            return original(moves, soft=soft)
+
+        with patch.object(type(self.env["account.move"]), "_post", _post):
+            self.bill(tracked_env, date(2026, 1, 1))
+        self.env.flush_all()
+        self.assertEqual(ending.mapped("state"), ["closed", "closed"])
+        self.assertTrue(bad.billing_error)
+
+        def tracked(contract, field):
+            return contract.message_ids.tracking_value_ids.filtered(
+                lambda t: t.field_id.name == field
+            )
+
+        self.assertTrue(tracked(good, "user_id"))
+
+    @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_failure_at_posting_is_bisected(self):
         """A failure Odoo only raises while posting (a hard lock date) is
         isolated by splitting the batch: the others are billed."""
