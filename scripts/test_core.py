@@ -1,0 +1,50 @@
+"""Run the pure schedule core's tests without Odoo and without a database.
+
+``recurring_billing/tools/schedule.py`` imports nothing from Odoo, and
+``recurring_billing/tests/test_schedule.py`` tests it with plain unittest.
+Importing them through the addon's package would import Odoo (the addon's
+``__init__`` loads its models), so this loads the two files by path under a
+stand-in package. Usage: ``python scripts/test_core.py`` (needs only
+python-dateutil); ``make test-core``.
+"""
+
+import importlib.util
+import sys
+import types
+import unittest
+from pathlib import Path
+
+ADDON = Path(__file__).resolve().parent.parent / "recurring_billing"
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def main():
+    for package, folder in (
+        ("rb_core", ADDON),
+        ("rb_core.tools", ADDON / "tools"),
+        ("rb_core.tests", ADDON / "tests"),
+    ):
+        module = types.ModuleType(package)
+        module.__path__ = [str(folder)]
+        sys.modules[package] = module
+    sys.modules["rb_core.tools"].schedule = load(
+        "rb_core.tools.schedule", ADDON / "tools" / "schedule.py"
+    )
+    tests = load("rb_core.tests.test_schedule", ADDON / "tests" / "test_schedule.py")
+    suite = unittest.defaultTestLoader.loadTestsFromModule(tests)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    if "odoo" in sys.modules:
+        print("the schedule core imported Odoo", file=sys.stderr)
+        return 1
+    return 0 if result.wasSuccessful() and result.testsRun else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
