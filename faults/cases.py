@@ -21,26 +21,19 @@ import traceback
 from common import (
     HERE,
     ODOO_SRC,
+    SHUTDOWN_LINE,
     Case,
-    billing_today,
-    boot,
     build_template,
     check_exactly_once,
     check_numbering,
-    create_db_from,
     cron_id,
-    drop_db,
-    due_count,
     kill9,
     ledger_count,
     log_path,
     log_problems,
     make_contracts,
-    odoo_env,
     param,
     parse_cron_log,
-    q,
-    q1,
     run_runner,
     runner_args,
     set_batch_size,
@@ -49,6 +42,9 @@ from common import (
     sql_conn,
     wait_backends_gone,
 )
+from rbtools import CRON_XMLID
+from rbtools.db import clone_db, drop_db, q, q1
+from rbtools.orm import billing_today, boot, due_count, odoo_env
 
 from odoo.exceptions import UserError
 
@@ -66,6 +62,13 @@ def case(number):
 def today_of(db):
     with odoo_env(db) as env:
         return billing_today(env)
+
+
+def due_now(db, date_ref=None):
+    """Contracts the scheduled action would still claim (the addon's own
+    domain, as the billing user; date_ref: the billing user's today)."""
+    with odoo_env(db) as env:
+        return due_count(env, date_ref)
 
 
 def total(expected):
@@ -196,7 +199,7 @@ def case_sigkill(ctx):
     check_exactly_once(c, conn, expected)
     check_numbering(c, conn)
     c.check(
-        due_count(conn, today_of(db)) == 0,
+        due_now(db) == 0,
         "nothing left due",
     )
     conn.close()
@@ -215,16 +218,16 @@ def case_two_runners(ctx):
     conn = sql_conn(db)
     cron1 = cron_id(conn)
     with odoo_env(db) as env:
+        # The same model and code as the billing scheduled action.
+        cron = env.ref(CRON_XMLID)
         cron2 = (
             env["ir.cron"]
             .create(
                 {
                     "name": "RBF second billing runner",
-                    "model_id": env.ref(
-                        "recurring_billing.model_recurring_contract"
-                    ).id,
+                    "model_id": cron.model_id.id,
                     "state": "code",
-                    "code": "model._cron_generate_invoices()",
+                    "code": cron.code,
                     "user_id": env.ref("base.user_root").id,
                     "interval_number": 1,
                     "interval_type": "days",
@@ -284,7 +287,7 @@ def case_two_runners(ctx):
     )
     check_exactly_once(c, conn, expected)
     check_numbering(c, conn)
-    c.check(due_count(conn, today_of(db)) == 0, "nothing left due")
+    c.check(due_now(db) == 0, "nothing left due")
     billed = ledger_count(conn)
     reported = q1(
         conn,
@@ -372,7 +375,7 @@ def case_invoice_now(ctx):
     check_run(c, result, "cron")
     check_exactly_once(c, conn, expected)
     check_numbering(c, conn)
-    c.check(due_count(conn, today_of(db)) == 0, "nothing left due")
+    c.check(due_now(db) == 0, "nothing left due")
     conn.close()
     return c.finish()
 
@@ -703,7 +706,7 @@ def watch_server(server, conn, db, cron, today, cap):
         )[0]
         max_failures = max(max_failures, failures)
         deactivated |= not active
-        remaining = due_count(conn, today)
+        remaining = due_now(db, today)
         if not remaining and not ready:
             finished = True
             break
@@ -764,8 +767,16 @@ def case_tight_limit(ctx):
         stdout=out,
         stderr=subprocess.STDOUT,
         # Odoo's own switch: a partially done job wakes the cron thread at
-        # once instead of at its next 60 s poll.
-        env=dict(os.environ, ODOO_NOTIFY_CRON_CHANGES="1"),
+        # once instead of at its next 60 s poll. PATH: a time-limit reload
+        # re-executes "python" (argv[0] without a path, found on PATH), which
+        # must be this virtualenv's, or the server dies at the reload.
+        env=dict(
+            os.environ,
+            ODOO_NOTIFY_CRON_CHANGES="1",
+            PATH=os.pathsep.join(
+                [os.path.dirname(sys.executable), os.environ.get("PATH", "")]
+            ),
+        ),
     )
     start = time.monotonic()
     try:
@@ -788,7 +799,7 @@ def case_tight_limit(ctx):
     c.check(
         finished,
         "everything billed, job fully done",
-        f"{due_count(conn, today)} contract(s) still due",
+        f"{due_now(db, today)} contract(s) still due",
     )
     calls, runs = parse_cron_log(log, cron)
     durations = [(r[-1][1] - r[0][0]).total_seconds() for r in runs if r]
@@ -833,11 +844,21 @@ def case_tight_limit(ctx):
     )
     check_exactly_once(c, conn, expected)
     check_numbering(c, conn)
-    problems = log_problems(log)
+    # Once the driver has stopped the server, a cron thread waiting on its
+    # connection may print a traceback as the pool closes under it: that is
+    # odoo-bin's shutdown, not the billing.
+    problems = log_problems(log, until=SHUTDOWN_LINE)
+    at_stop = len(log_problems(log)) - len(problems)
     c.check(
         not problems,
         "no ERROR in the server log",
-        f"{len(problems)}: {problems[:1]}" if problems else "",
+        (f"{len(problems)}: {problems[:1]}" if problems else "")
+        + (
+            f"{'; ' if problems else ''}{at_stop} line(s) during the shutdown "
+            "the driver asked for (not counted)"
+            if at_stop
+            else ""
+        ),
     )
     conn.close()
     return c.finish()
@@ -890,7 +911,7 @@ class Ctx:
 
     def new_db(self, tag):
         db = f"{self.prefix}_{tag}"
-        create_db_from(self.template, db)
+        clone_db(self.template, db)
         self.dbs.append(db)
         return db
 

@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 
-from common import boot
+from rbtools.orm import boot
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import UserError

@@ -1,9 +1,11 @@
-"""Shared helpers of the fault suite: Odoo bootstrap, test data, checks.
+"""Helpers of the fault suite: test data, processes, the case report.
 
-Odoo is imported from PYTHONPATH (scripts/faults.sh sets it to $ODOO_SRC).
-Everything here runs against a real database of the project's own PostgreSQL
-cluster and real commits. The checks read the tables with plain SQL, so they
-do not trust the engine's ORM code to describe what the engine did.
+Odoo is imported from PYTHONPATH, and so are the helpers the suite shares
+with the benchmark (``tools/rbtools``: databases, Odoo boot, what is due,
+the invariants); scripts/faults.sh sets both. Everything here runs against a
+real database of the project's own PostgreSQL cluster and real commits. The
+checks read the tables with plain SQL, so they do not trust the engine's ORM
+code to describe what the engine did.
 """
 
 import json
@@ -13,64 +15,26 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter, defaultdict
-from contextlib import contextmanager
 from datetime import datetime
 
-import psycopg2
 from dateutil.relativedelta import relativedelta
+from rbtools import CRON_XMLID
+from rbtools.db import connect, q, q1
+from rbtools.invariants import exactly_once, numbering
+from rbtools.orm import billing_today, odoo_env
 
-from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.modules.registry import Registry
+from odoo import Command
 from odoo.tools import config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ODOO_SRC = os.environ.get("ODOO_SRC", "/opt/odoo18")
 PY = sys.executable
-CRON_XMLID = "recurring_billing.ir_cron_generate_invoices"
 PARAM_PREFIX = "rb_faults."
-
-
-# --------------------------------------------------------------------- Odoo
-def boot(cfg, db=None, log_level="warn", extra=()):
-    """Load Odoo's configuration (no server, no HTTP) and, given ``db``, its
-    registry."""
-    config.parse_config(
-        ["-c", cfg, f"--log-level={log_level}", "--no-http", *extra]
-        + (["-d", db] if db else [])
-    )
-    return Registry(db) if db else None
-
-
-@contextmanager
-def odoo_env(db, uid=SUPERUSER_ID, context=None):
-    """An environment on a fresh cursor, committed on a clean exit."""
-    with Registry(db).cursor() as cr:
-        yield api.Environment(cr, uid, dict(context or {}))
 
 
 def sql_conn(db):
     """A plain autocommit connection, for checks and polling."""
-    conn = psycopg2.connect(
-        dbname=db,
-        host=config["db_host"] or None,
-        port=config["db_port"] or None,
-        user=config["db_user"] or None,
-        application_name=f"rb_faults-driver-{os.getpid()}",
-    )
-    conn.autocommit = True
-    return conn
-
-
-def q(conn, query, params=None):
-    with conn.cursor() as cur:
-        cur.execute(query, params)
-        return cur.fetchall() if cur.description else None
-
-
-def q1(conn, query, params=None):
-    rows = q(conn, query, params)
-    return rows[0][0] if rows else None
+    return connect(db, application_name=f"rb_faults-driver-{os.getpid()}")
 
 
 # ----------------------------------------------------------------- template
@@ -158,36 +122,7 @@ def param(env, key, default=None):
     return env["ir.config_parameter"].get_param(PARAM_PREFIX + key, default)
 
 
-# --------------------------------------------------------------- databases
-def create_db_from(template, db):
-    conn = sql_conn("postgres")
-    q(conn, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    q(conn, f'CREATE DATABASE "{db}" TEMPLATE "{template}"')
-    conn.close()
-    # The filestore is not in the database: copy it along.
-    store = os.path.join(config["data_dir"], "filestore")
-    src, dst = os.path.join(store, template), os.path.join(store, db)
-    subprocess.run(["rm", "-rf", dst], check=True)
-    if os.path.isdir(src):
-        subprocess.run(["cp", "-a", src, dst], check=True)
-
-
-def drop_db(db):
-    conn = sql_conn("postgres")
-    q(conn, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    conn.close()
-    subprocess.run(
-        ["rm", "-rf", os.path.join(config["data_dir"], "filestore", db)], check=True
-    )
-
-
 # -------------------------------------------------------------- contracts
-def billing_today(env):
-    """The date the engine bills for: today as seen by the billing user."""
-    bot = env.ref("recurring_billing.user_billing_bot")
-    return fields.Date.context_today(env["recurring.contract"].with_user(bot))
-
-
 def expected_starts(date_start, today):
     """Monthly, in advance, no end: period k starts k months after the
     anchor and is due on its first day. Computed here, not by the engine."""
@@ -353,13 +288,20 @@ def wait_backends_gone(conn, pid, timeout=30):
     return None
 
 
-def log_problems(path, patterns=(r" (ERROR|CRITICAL) ", r"Traceback")):
-    """Lines of an Odoo log that report an error."""
+# odoo-bin's first line once it was told to stop (SIGTERM).
+SHUTDOWN_LINE = "odoo.service.server: Initiating shutdown"
+
+
+def log_problems(path, patterns=(r" (ERROR|CRITICAL) ", r"Traceback"), until=None):
+    """Lines of an Odoo log that report an error; with ``until``, only those
+    before the first line that contains it."""
     bad = []
     if not os.path.exists(path):
         return bad
     with open(path, errors="replace") as f:
         for line in f:
+            if until and until in line:
+                break
             if any(re.search(p, line) for p in patterns):
                 bad.append(line.rstrip())
     return bad
@@ -411,130 +353,19 @@ class Case:
         return not self.failed
 
 
-def ledger_and_moves(conn, contract_ids):
-    ledger = q(
-        conn,
-        "SELECT id, contract_id, date_start, state FROM recurring_contract_period "
-        "WHERE contract_id = ANY(%s)",
-        [list(contract_ids)],
-    )
-    moves = q(
-        conn,
-        "SELECT id, recurring_contract_id, recurring_period_id, state, name, "
-        "journal_id, move_type FROM account_move "
-        "WHERE recurring_contract_id = ANY(%s)",
-        [list(contract_ids)],
-    )
-    return ledger, moves
-
-
 def check_exactly_once(case, conn, expected, unbilled=(), label="", partial=False):
-    """Every due (contract, period) of ``expected`` is in the ledger once,
-    with exactly one invoice that is not cancelled, and that invoice is
-    posted; ``unbilled`` contracts have neither ledger row nor invoice.
-    ``partial``: the run is not over, only the oldest periods of each
-    contract need be there (and nothing else)."""
-    unbilled = set(unbilled)
-    ledger, moves = ledger_and_moves(conn, expected)
-    if partial:
-        # Mid-run: a contract may have only its oldest periods billed yet.
-        billed = Counter(r[1] for r in ledger)
-        expected = {cid: s[: billed[cid]] for cid, s in expected.items()}
-    want = {
-        (cid, d)
-        for cid, starts in expected.items()
-        if cid not in unbilled
-        for d in starts
-    }
-    rows = Counter((cid, d) for _id, cid, d, state in ledger if state != "skipped")
-    dup_rows = [k for k, n in rows.items() if n > 1]
-    missing = want - set(rows)
-    extra = set(rows) - want
-    not_invoiced = [r for r in ledger if r[3] != "invoiced"]
-    ok = case.check(
-        not (dup_rows or missing or extra or not_invoiced),
-        f"{label}ledger rows == expected",
-        f"{len(rows)} rows for {len(want)} due periods"
-        + (f"; missing {len(missing)}" if missing else "")
-        + (f"; unexpected {len(extra)}" if extra else "")
-        + (f"; duplicated {len(dup_rows)}" if dup_rows else "")
-        + (f"; {len(not_invoiced)} not in state invoiced" if not_invoiced else ""),
-    )
-    live = [m for m in moves if m[3] != "cancel"]
-    per_period = Counter(m[2] for m in live)
-    invoiced_ids = {r[0] for r in ledger if r[3] == "invoiced"}
-    twice = [p for p, n in per_period.items() if n > 1]
-    without_move = [p for p in invoiced_ids if per_period.get(p, 0) == 0]
-    orphan = [m for m in live if m[2] is None or m[2] not in invoiced_ids]
-    ok &= case.check(
-        not (twice or without_move or orphan) and len(live) == len(want),
-        f"{label}invoices == expected, one per period",
-        f"{len(live)} invoices not cancelled for {len(want)} due periods"
-        + (f"; {len(twice)} period(s) with 2+ invoices" if twice else "")
-        + (
-            f"; {len(without_move)} ledger row(s) without invoice"
-            if without_move
-            else ""
-        )
-        + (f"; {len(orphan)} invoice(s) without ledger row" if orphan else ""),
-    )
-    states = Counter(m[3] for m in moves)
-    ok &= case.check(
-        states.get("draft", 0) == 0 and all(m[3] == "posted" for m in live),
-        f"{label}all posted, no draft left",
-        ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no invoice",
-    )
+    """The invariant ``rbtools.invariants.exactly_once`` as three checks of
+    ``case``: ledger rows, invoices one per period, all posted."""
+    ok = True
+    for check in exactly_once(conn, expected, unbilled=unbilled, partial=partial):
+        ok &= case.check(check.ok, label + check.label, check.detail)
     return ok
 
 
 def check_numbering(case, conn, label=""):
-    """Posted names unique, and the numbers used (posted or cancelled after
-    posting) contiguous from 1 in every sales journal: a rolled-back batch
-    must give its numbers back."""
-    rows = q(
-        conn,
-        "SELECT m.journal_id, m.name, m.state FROM account_move m "
-        "JOIN account_journal j ON j.id = m.journal_id WHERE j.type = 'sale' "
-        "AND m.name IS NOT NULL AND m.name != '/'",
-    )
-    posted = Counter((j, n) for j, n, s in rows if s == "posted")
-    dups = [k for k, c in posted.items() if c > 1]
-    groups = defaultdict(list)
-    bad_format = []
-    for journal, name, _state in rows:
-        match = re.match(r"^(.*?)(\d+)$", name)
-        if not match:
-            bad_format.append(name)
-            continue
-        groups[(journal, match.group(1))].append(int(match.group(2)))
-    gaps = []
-    spans = []
-    for (_journal, prefix), numbers in sorted(groups.items()):
-        numbers.sort()
-        if numbers != list(range(1, len(numbers) + 1)):
-            holes = sorted(set(range(1, numbers[-1] + 1)) - set(numbers))
-            gaps.append(f"{prefix}: {len(holes)} missing e.g. {holes[:5]}")
-        spans.append(f"{prefix}1..{numbers[-1]}")
-    return case.check(
-        not (dups or gaps or bad_format),
-        f"{label}posted names unique and contiguous per journal",
-        (", ".join(spans) or "no posted invoice")
-        + (f"; DUPLICATES {dups[:5]}" if dups else "")
-        + (f"; GAPS {gaps}" if gaps else "")
-        + (f"; unparsed {bad_format[:5]}" if bad_format else ""),
-    )
-
-
-def due_count(conn, today):
-    """Running contracts due today that did not fail today (what the
-    scheduled action still has to do)."""
-    return q1(
-        conn,
-        "SELECT count(*) FROM recurring_contract WHERE state = 'running' AND "
-        "next_invoice_date <= %s AND (billing_error_date IS NULL OR "
-        "billing_error_date < %s)",
-        [today, today],
-    )
+    """The invariant ``rbtools.invariants.numbering`` as a check of ``case``."""
+    check = numbering(conn)
+    return case.check(check.ok, label + check.label, check.detail)
 
 
 def ledger_count(conn):

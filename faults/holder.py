@@ -1,14 +1,15 @@
 """Process A of case 3: a billing worker that has claimed a batch and holds
-it. It locks the next batch exactly as the scheduled action does
-(``_claim_contracts``, as the billing user), prints the ids, waits for a line
-on stdin, then bills the batch and commits."""
+it. It locks the next batch exactly as the scheduled action does, through
+the engine's documented steps (``recurring.billing.engine._claim_batch``, as
+the billing user), prints the ids, waits for a line on stdin, then bills the
+batch (``_bill_batch``) and commits."""
 
 import argparse
 import json
 import sys
 import time
 
-from common import billing_today, boot
+from rbtools.orm import billing_today, billing_user, boot
 
 from odoo import SUPERUSER_ID, api
 
@@ -21,14 +22,13 @@ def main():
     registry = boot(args.cfg, args.db)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        bot = env.ref("recurring_billing.user_billing_bot")
-        contracts = env["recurring.contract"].with_user(bot)
+        engine = env["recurring.billing.engine"].with_user(billing_user(env))
         today = billing_today(env)
-        claimed = contracts._claim_contracts(today)
+        claimed = engine._claim_batch(today)
         print(json.dumps({"claimed": claimed.ids}), flush=True)
         sys.stdin.readline()  # the driver says when to go on
         start = time.monotonic()
-        moves = claimed.with_company(claimed.company_id)._bill_batch(today)
+        moves = engine.with_company(claimed.company_id)._bill_batch(claimed, today)
         cr.commit()
         print(
             json.dumps(

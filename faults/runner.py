@@ -11,7 +11,8 @@ import argparse
 import json
 import time
 
-from common import boot, sql_conn
+from common import sql_conn
+from rbtools.orm import boot
 
 
 def main():

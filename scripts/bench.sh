@@ -8,12 +8,16 @@
 #   bash scripts/bench.sh --help             # every option
 #
 # Databases are named rb_bench*. The Markdown table is printed at the end and
-# written to bench/results/latest.md; per-step logs go to bench/results/*.log.
+# written to bench/results/latest.md (--report elsewhere); per-step logs go to
+# bench/results/*.log. The code: bench/bench.py (command line, orchestration)
+# and the files beside it; helpers shared with the fault suite: tools/rbtools.
 source "$(dirname "$0")/lib.sh"
 setup_all
 cd "$ROOT"
 CFG="$STATE/bench.cfg"
 write_odoo_cfg "$CFG" rb_bench_tpl "${RB_BENCH_HTTP_PORT:-8079}"
 mkdir -p "$ROOT/bench/results"
+# Odoo, and the helpers shared with the fault suite (tools/rbtools).
+export PYTHONPATH="$ODOO_SRC:$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
 export RB_BENCH_CFG="$CFG" ODOO_SRC PGHOST PGPORT PGUSER
 exec "$PY" "$ROOT/bench/bench.py" all "$@"

@@ -35,13 +35,16 @@ CFG="$STATE/faults.cfg"
 OUT="$STATE/logs/faults"
 mkdir -p "$OUT"
 write_odoo_cfg "$CFG" "$TEMPLATE" "${RB_FAULTS_HTTP_PORT:-8369}"
-export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" ODOO_SRC
+# Odoo, and the helpers shared with the benchmark (tools/rbtools).
+export PYTHONPATH="$ODOO_SRC:$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" ODOO_SRC
 start=$(date +%s)
 
 # ------------------------------------------------------------- template
-# Rebuilt when the addon (tests aside), the template code or Odoo changes.
+# Rebuilt when the addon (tests aside), the template code (faults/common.py
+# and the shared helpers it uses) or Odoo changes.
 want=$( { find recurring_billing -type f ! -path '*/tests/*' ! -name '*.pyc' -print0 |
-          sort -z | xargs -0 sha1sum; sha1sum faults/common.py "$ODOO_SRC/odoo/release.py"; } |
+          sort -z | xargs -0 sha1sum
+          sha1sum faults/common.py tools/rbtools/*.py "$ODOO_SRC/odoo/release.py"; } |
         sha1sum | cut -c1-40)
 have=$(psql -d postgres -Atc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$TEMPLATE'")
 if [ -n "$REBUILD" ] || [ "$have" != "$want" ]; then

@@ -1,0 +1,58 @@
+"""Settings and helpers shared by the benchmark's files: paths, database
+names, the limits and the targets of the issue, and how a measuring process
+loads Odoo.
+
+The orchestrator (``bench.py all``) never imports Odoo: only ``bootstrap``,
+called in the processes of the subcommands, does.
+"""
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+STATE = ROOT / ".local"
+TMP = STATE / "bench-tmp"
+SNAPSHOT = STATE / "bench-addons"  # the addon as it was when the run started
+RAW = RESULTS / "raw.jsonl.log"  # raw figures of the last run (git-ignored)
+TEMPLATE_DB = "rb_bench_tpl"
+RUN_DB = "rb_bench_run"
+TEMPLATE_VERSION = "3"  # bump when the template content changes
+CRON_TIME_LIMIT = 120  # limit_time_real_cron of every measured process
+PRODUCT_PRICE = 50.0
+SECOND_JOURNAL_CODE = "BNV2"
+TEMPLATE_VARIANTS = (1, 5)  # lines per contract; the template holds both
+
+# Targets of the issue.
+TARGET_TIME_RATIO = 0.9
+TARGET_EXTRA_QUERIES = 3
+TARGET_RSS_GROWTH = 1.10  # peak RSS at 10,000 <= 1.10 x peak RSS at 1,000
+
+
+def say(msg):
+    print(f"[bench {datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)
+
+
+def check_db_name(name):
+    if not name.startswith("rb_bench"):
+        raise SystemExit(f"refusing to touch database {name!r}: not rb_bench*")
+
+
+def addons_path_args():
+    addons = os.environ.get("RB_BENCH_ADDONS")
+    return [f"--addons-path={addons}"] if addons else []
+
+
+def bootstrap(db):
+    """Load Odoo with the bench configuration and return the registry."""
+    from rbtools.orm import boot
+
+    return boot(
+        os.environ["RB_BENCH_CFG"],
+        db,
+        log_level="warn",
+        extra=[f"--limit-time-real-cron={CRON_TIME_LIMIT}", *addons_path_args()],
+        server_wide=True,
+    )

@@ -1,0 +1,230 @@
+"""The two contenders, each measured in a process of its own:
+
+``floor``   Odoo's own ``account.move.create(vals_list)`` + ``action_post()``
+            + commit, for the invoices the contracts would bill;
+``worker``  one cron worker: Odoo's real runner ``ir.cron._process_jobs(db)``,
+            called until no contract is due.
+
+Each writes its figures (wall and CPU time, queries, peak RSS, log lines) to
+a JSON file for the orchestrator.
+"""
+
+import json
+import resource
+import time
+from pathlib import Path
+
+from common import bootstrap
+
+
+def maxrss_mb():
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def cpu_s():
+    """CPU time (user + system) of this process: far less sensitive than
+    wall time to other work sharing the machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class LogCounter:
+    """Counts WARNING+ log records (the cron runner logs its failures).
+
+    A serialization failure that the engine catches and retries is still
+    logged by ``odoo.sql_db`` as "bad query" (ERROR): those are counted apart
+    as ``serialization_logs``; any other record fails the run."""
+
+    def __init__(self):
+        import logging
+
+        self.count = 0
+        self.serialization = 0
+        self.first = []
+        handler = logging.Handler(level=logging.WARNING)
+        handler.emit = self._emit
+        logging.getLogger().addHandler(handler)
+
+    def _emit(self, record):
+        message = record.getMessage()
+        if record.name == "odoo.sql_db" and "could not serialize access" in message:
+            self.serialization += 1
+            return
+        self.count += 1
+        if len(self.first) < 5:
+            self.first.append(f"{record.name}: {message[:300]}")
+
+
+class Profiler:
+    def __init__(self, path):
+        self.path = path
+        self.prof = None
+        if path:
+            import cProfile
+
+            self.prof = cProfile.Profile()
+
+    def __enter__(self):
+        if self.prof:
+            self.prof.enable()
+        return self
+
+    def __exit__(self, *exc):
+        if self.prof:
+            self.prof.disable()
+
+    def dump(self):
+        if not self.prof:
+            return
+        import io
+        import pstats
+
+        out = io.StringIO()
+        stats = pstats.Stats(self.prof, stream=out)
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(40)
+        Path(self.path).write_text(out.getvalue())
+
+
+def cmd_floor(args):
+    """Odoo's own create + post of the same invoices, one transaction, commit
+    included, as the billing user that the scheduled action runs as."""
+    registry = bootstrap(args.db)
+    from rbtools.orm import billing_today, billing_user
+
+    from odoo import SUPERUSER_ID, api, sql_db
+
+    logs = LogCounter()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        bot = billing_user(env)
+        company = env.ref("base.main_company")
+        benv = api.Environment(cr, bot.id, {"allowed_company_ids": [company.id]})
+        contracts = benv["recurring.contract"].search(
+            [("state", "=", "running")], order="id"
+        )
+        today = billing_today(env)
+        vals_list = []
+        for contract in contracts:
+            (period,) = contract._get_due_periods(today)
+            vals_list.append(contract._prepare_invoice_vals(period, today))
+        cr.rollback()
+        benv.invalidate_all()
+        rss0 = maxrss_mb()
+        Move = benv["account.move"]
+        if args.nolog:
+            Move = Move.with_context(
+                mail_create_nolog=True, mail_create_nosubscribe=True
+            )
+        prof = Profiler(args.profile)
+        q0 = sql_db.sql_counter
+        c0 = cpu_s()
+        t0 = time.perf_counter()
+        with prof:
+            moves = Move.create(vals_list)
+            t1 = time.perf_counter()
+            moves.action_post()
+            t2 = time.perf_counter()
+            cr.commit()
+        t3 = time.perf_counter()
+        cpu = cpu_s() - c0
+        queries = sql_db.sql_counter - q0
+        count = len(moves)
+    prof.dump()
+    result = {
+        "invoices_made": count,
+        "wall_s": t3 - t0,
+        "create_s": t1 - t0,
+        "post_s": t2 - t1,
+        "commit_s": t3 - t2,
+        "cpu_s": cpu,
+        "queries": queries,
+        "rss0_mb": rss0,
+        "rss_mb": maxrss_mb(),
+        "log_warnings": logs.count,
+        "log_first": logs.first,
+    }
+    Path(args.out).write_text(json.dumps(result))
+
+
+def cmd_worker(args):
+    """One cron worker: the real runner, called until nothing is due."""
+    registry = bootstrap(args.db)
+    from rbtools.orm import billing_today, billing_user, due_count
+
+    from odoo import SUPERUSER_ID, api, sql_db
+
+    from odoo.addons.base.models.ir_cron import ir_cron
+
+    def due_now():
+        """What the scheduled action would still claim (the addon's own
+        domain, as the billing user)."""
+        with registry.cursor() as cr:
+            return due_count(api.Environment(cr, SUPERUSER_ID, {}))
+
+    logs = LogCounter()
+    # Warm-up, as the floor's process warms up building its values: one
+    # contract's invoice values, read only.
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        contract = (
+            env["recurring.contract"]
+            .with_user(billing_user(env))
+            .search([("state", "=", "running")], limit=1)
+        )
+        today = billing_today(env)
+        contract._prepare_invoice_vals(contract._get_due_periods(today)[0], today)
+        cr.rollback()
+    rss0 = maxrss_mb()
+    Path(args.ready).write_text("ready")
+    while not Path(args.go).exists():
+        time.sleep(0.002)
+    prof = Profiler(args.profile)
+    q0 = sql_db.sql_counter
+    c0 = cpu_s()
+    excluded = 0
+    calls = []
+    due_before = None
+    stalled_since = None
+    status = "done"
+    with prof:
+        while True:
+            t = time.monotonic()
+            ir_cron._process_jobs(args.db)
+            calls.append(time.monotonic() - t)
+            # The count is the driver's, not the engine's: its queries are
+            # not counted.
+            q = sql_db.sql_counter
+            due = due_now()
+            excluded += sql_db.sql_counter - q
+            if not due:
+                break
+            if due == due_before:
+                stalled_since = stalled_since or time.monotonic()
+                if args.workers == 1 or time.monotonic() - stalled_since > 300:
+                    status = f"stalled with {due} contracts due"
+                    break
+                time.sleep(0.05)  # another worker holds the rest
+            else:
+                stalled_since = None
+            due_before = due
+    t_end = time.time()
+    cpu = cpu_s() - c0
+    queries = sql_db.sql_counter - q0 - excluded
+    prof.dump()
+    result = {
+        "t_end": t_end,
+        "cpu_s": cpu,
+        "queries": queries,
+        "rss0_mb": rss0,
+        "rss_mb": maxrss_mb(),
+        "calls": len(calls),
+        "busy_calls": sum(1 for c in calls if c > 0.5),
+        "max_call_s": max(calls, default=0.0),
+        "status": status,
+        "log_warnings": logs.count,
+        "serialization_logs": logs.serialization,
+        "log_first": logs.first,
+    }
+    Path(args.out).write_text(json.dumps(result))

@@ -1,0 +1,265 @@
+"""The benchmark's databases: the template (installed by odoo-bin, filled by
+the ``prepare`` subcommand), the clone of each scenario, and its set-up (the
+``setup`` subcommand).
+
+``cmd_*`` run in a process of their own and load Odoo; the other functions
+run in the orchestrator, with plain SQL.
+"""
+
+import time
+from datetime import datetime, timezone
+
+from common import (
+    PRODUCT_PRICE,
+    RUN_DB,
+    SECOND_JOURNAL_CODE,
+    TEMPLATE_DB,
+    TEMPLATE_VARIANTS,
+    TEMPLATE_VERSION,
+    addons_path_args,
+    bootstrap,
+    say,
+)
+from rbtools import CRON_XMLID
+from rbtools.db import clone_db, db_exists, drop_db, q, row1
+
+# ---------------------------------------------------------------------------
+# Odoo side (subcommands)
+# ---------------------------------------------------------------------------
+
+
+def cmd_prepare(args):
+    """Template content: chart of accounts, 15% tax, one service product,
+    ``nmax`` customers (half with email), and for each variant (1 and 5
+    lines) ``nmax`` monthly contracts, running, due today."""
+    registry = bootstrap(args.db)
+    from rbtools.orm import billing_today
+
+    from odoo import SUPERUSER_ID, Command, api
+
+    ctx = {
+        "tracking_disable": True,
+        "mail_create_nolog": True,
+        "mail_create_nosubscribe": True,
+        "mail_notrack": True,
+    }
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, ctx)
+        company = env.ref("base.main_company")
+        if not company.chart_template:
+            env["account.chart.template"].try_loading(
+                "generic_coa", company, install_demo=False
+            )
+        tax = env["account.tax"].search(
+            [
+                ("company_id", "=", company.id),
+                ("type_tax_use", "=", "sale"),
+                ("amount_type", "=", "percent"),
+                ("amount", "=", 15.0),
+                ("price_include", "=", False),
+            ],
+            limit=1,
+        ) or env["account.tax"].create(
+            {"name": "Bench 15%", "amount": 15.0, "type_tax_use": "sale"}
+        )
+        product = env["product.product"].create(
+            {
+                "name": "Bench Service",
+                "type": "service",
+                "list_price": PRODUCT_PRICE,
+                "taxes_id": [Command.set(tax.ids)],
+            }
+        )
+        env["account.journal"].create(
+            {
+                "name": "Bench Invoices 2",
+                "code": SECOND_JOURNAL_CODE,
+                "type": "sale",
+                "company_id": company.id,
+            }
+        )
+        # Only the billing scheduled action may run in the measured runs.
+        cron = env.ref(CRON_XMLID)
+        env["ir.cron"].with_context(active_test=False).search(
+            [("id", "!=", cron.id)]
+        ).write({"active": False})
+        cron.write({"active": True, "nextcall": "2099-01-01 00:00:00"})
+        today = billing_today(env)
+        env["ir.config_parameter"].set_param("recurring_billing.batch_size", "100")
+        cr.commit()
+        say(f"chart {company.chart_template}, tax {tax.name}, today {today}")
+
+        partners = env["res.partner"]
+        for start in range(0, args.nmax, 1000):
+            partners |= env["res.partner"].create(
+                [
+                    {
+                        "name": f"Bench Customer {i:05d}",
+                        "email": f"customer{i:05d}@example.com" if i % 2 else False,
+                        "is_company": True,
+                    }
+                    for i in range(start, min(start + 1000, args.nmax))
+                ]
+            )
+            cr.commit()
+        say(f"{len(partners)} customers")
+        for nlines in args.variants:
+            t0 = time.monotonic()
+            for start in range(0, args.nmax, 500):
+                env["recurring.contract"].create(
+                    [
+                        {
+                            "partner_id": partner.id,
+                            "state": "running",
+                            "date_start": today,
+                            "recurring_rule_type": "monthly",
+                            "recurring_interval": 1,
+                            "invoicing_mode": "advance",
+                            "invoice_action": "post",
+                            "line_ids": [
+                                Command.create(
+                                    {
+                                        "product_id": product.id,
+                                        "quantity": float(k),
+                                        "price_unit": PRODUCT_PRICE + k,
+                                    }
+                                )
+                                for k in range(1, nlines + 1)
+                            ],
+                        }
+                        for partner in partners[start : start + 500]
+                    ]
+                )
+                cr.commit()
+                env.invalidate_all()
+            say(
+                f"{args.nmax} contracts of {nlines} line(s) "
+                f"in {time.monotonic() - t0:.0f} s"
+            )
+        env["ir.config_parameter"].set_param("rb_bench.template", args.key)
+        cr.commit()
+
+
+def cmd_setup(args):
+    """Scenario set-up of a clone: ``workers`` copies of the billing cron,
+    and with two journals every other contract moved to the second one."""
+    registry = bootstrap(args.db)
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        cron = env.ref(CRON_XMLID)
+        for k in range(2, args.workers + 1):
+            cron.copy({"name": f"{cron.name} (bench worker {k})", "active": True})
+        if args.journals == 2:
+            journal = env["account.journal"].search(
+                [("code", "=", SECOND_JOURNAL_CODE)], limit=1
+            )
+            contracts = env["recurring.contract"].search(
+                [("state", "=", "running")], order="id"
+            )
+            contracts.filtered(lambda c: c.id % 2 == 0).write(
+                {"journal_id": journal.id}
+            )
+        cr.commit()
+
+
+# ---------------------------------------------------------------------------
+# Orchestrator side
+# ---------------------------------------------------------------------------
+
+
+def template_key(nmax, code_digest):
+    today = datetime.now(timezone.utc).date()
+    variants = ",".join(map(str, TEMPLATE_VARIANTS))
+    return f"{TEMPLATE_VERSION}:{nmax}:{variants}:{today}:{code_digest}"
+
+
+def template_ok(nmax, code_digest):
+    if not db_exists(TEMPLATE_DB):
+        return False
+    row = row1(
+        TEMPLATE_DB,
+        "SELECT value FROM ir_config_parameter WHERE key='rb_bench.template'",
+    )
+    if not row:
+        return False
+    have, want = row[0].split(":"), template_key(nmax, code_digest).split(":")
+    if len(have) != len(want):
+        return False
+    # Same content, code and day; at least as many contracts.
+    return have[0] == want[0] and have[2:] == want[2:] and int(have[1]) >= nmax
+
+
+def prepare_template(bench, nmax):
+    """The template database with ``nmax`` contracts of each variant, unless
+    ``--reuse-template`` and an up-to-date one exists. ``bench`` runs the
+    processes (``odoo_bin``, ``call``)."""
+    digest = bench.code_digest
+    if bench.args.reuse_template and template_ok(nmax, digest):
+        say(f"reusing the template database {TEMPLATE_DB}")
+        return
+    say(f"creating the template database {TEMPLATE_DB} (N max = {nmax})")
+    drop_db(TEMPLATE_DB)
+    t0 = time.monotonic()
+    bench.odoo_bin(
+        [
+            "-c",
+            bench.cfg,
+            "-d",
+            TEMPLATE_DB,
+            "-i",
+            "recurring_billing",
+            "--without-demo=all",
+            "--stop-after-init",
+            "--no-http",
+            "--log-level=warn",
+            *addons_path_args(),
+        ],
+        "template-install",
+    )
+    say(f"installed in {time.monotonic() - t0:.0f} s; generating data")
+    bench.call(
+        [
+            "prepare",
+            "--db",
+            TEMPLATE_DB,
+            "--nmax",
+            str(nmax),
+            "--variants",
+            ",".join(map(str, TEMPLATE_VARIANTS)),
+            "--key",
+            template_key(nmax, digest),
+        ],
+        "template-prepare",
+    )
+    q(TEMPLATE_DB, "VACUUM ANALYZE")
+    if not template_ok(nmax, digest):
+        raise SystemExit("template preparation incomplete")
+    say(f"template ready in {time.monotonic() - t0:.0f} s")
+
+
+def make_clone(n, nlines):
+    """The run database: a copy of the template where exactly ``n``
+    contracts of ``nlines`` lines stay running and due; the others are
+    paused (what the ORM computes for a paused contract)."""
+    clone_db(TEMPLATE_DB, RUN_DB)
+    q(
+        RUN_DB,
+        """WITH lines AS (
+               SELECT contract_id, count(*) AS n
+                 FROM recurring_contract_line GROUP BY contract_id),
+           chosen AS (
+               SELECT c.id FROM recurring_contract c
+                 JOIN lines ON lines.contract_id = c.id
+                WHERE lines.n = %s ORDER BY c.id LIMIT %s)
+           UPDATE recurring_contract
+              SET state = 'paused', next_invoice_date = NULL
+            WHERE id NOT IN (SELECT id FROM chosen)""",
+        [nlines, n],
+    )
+    (running,) = row1(
+        RUN_DB, "SELECT count(*) FROM recurring_contract WHERE state='running'"
+    )
+    if running != n:
+        raise SystemExit(f"the template holds {running} contracts, not {n}")
