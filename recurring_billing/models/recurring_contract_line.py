@@ -237,6 +237,10 @@ class RecurringContractLine(models.Model):
         the line ends the day before, a copy with ``vals`` starts that day.
         Returns the new line."""
         self.ensure_one()
+        if self.display_type:
+            raise UserError(
+                _("Sections and notes bill nothing: there is nothing to change.")
+            )
         new_line = self.copy(
             {
                 **vals,
