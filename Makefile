@@ -1,12 +1,12 @@
 # recurring_billing: every target sets up what it needs (virtualenv, the
 # project's own PostgreSQL cluster, Debian packages when run as root).
 # Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18).
-.PHONY: demo test lint faults bench wheel clean
+.PHONY: demo test lint faults host-tests bench wheel clean
 
 demo:     ## fresh demo database, one billing run, summary, serve on :8069
 	bash scripts/demo.sh
 
-test:     ## lint + install + the whole suite (pytest-odoo, tours) + faults
+test:     ## lint + install + the whole suite (pytest-odoo, tours) + faults + host tests (--ci)
 	bash scripts/test.sh
 
 lint:     ## pre-commit: ruff, ruff format, pylint-odoo mandatory checks
@@ -14,6 +14,9 @@ lint:     ## pre-commit: ruff, ruff format, pylint-odoo mandatory checks
 
 faults:   ## the fault suite at full size (10,000 contracts)
 	bash scripts/faults.sh
+
+host-tests: ## Odoo's own sale, sale_management tests with vs without the addon; ARGS=--full adds account, portal, payment
+	bash scripts/host_tests.sh $(ARGS)
 
 bench:    ## benchmark against Odoo's own create+post floor
 	bash scripts/bench.sh

@@ -9,10 +9,10 @@ setup_all
 cd "$ROOT"
 
 DB="${RB_TEST_DB:-rb_test}"
-CFG="$STATE/test.cfg"
+CFG="$STATE/$DB.cfg"  # per database: several runs may go side by side
 HTTP_PORT="${RB_TEST_HTTP_PORT:-8269}"
 write_odoo_cfg "$CFG" "$DB" "$HTTP_PORT"
-LOGS="$STATE/logs"; mkdir -p "$LOGS"
+LOGS="$STATE/logs/$DB"; mkdir -p "$LOGS"
 start=$(date +%s)
 
 if [ -z "${RB_SKIP_LINT:-}" ]; then
@@ -44,17 +44,30 @@ say "test suite (pytest-odoo, --odoo-http: HttpCase and Chromium tours run)"
 set +e
 PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" ODOO_RC="$CFG" "$VENV/bin/pytest" -p no:cacheprovider -s \
     --odoo-database="$DB" --odoo-config="$CFG" --odoo-http --odoo-log-level=info \
-    --junitxml="$STATE/junit.xml" \
+    --junitxml="$STATE/junit-$DB.xml" \
     "${@:-recurring_billing/tests}" 2>&1 | tee "$LOGS/pytest.log"
 rc=${PIPESTATUS[0]}
 set -e
-[ -f "$STATE/junit.xml" ] || die "pytest wrote no report (exit $rc)"
-"$PY" scripts/check_junit.py "$STATE/junit.xml" || rc=1
+[ -f "$STATE/junit-$DB.xml" ] || die "pytest wrote no report (exit $rc)"
+"$PY" scripts/check_junit.py "$STATE/junit-$DB.xml" || rc=1
 "$PY" scripts/checklog.py "$LOGS/pytest.log" || rc=1
 [ "$rc" = 0 ] || die "the test suite failed (see $LOGS/pytest.log)"
 
 if [ $# -eq 0 ] && [ -z "${RB_SKIP_FAULTS:-}" ]; then
     say "fault suite (real processes, real commits, on a copy of the database)"
     bash "$ROOT/scripts/faults.sh" --quick
+fi
+
+# Odoo's own tests of sale and sale_management, with the addon installed,
+# against the committed list of those that fail without it (make host-tests).
+if [ $# -eq 0 ]; then
+    if [ -z "${RB_SKIP_HOST_TESTS:-}" ]; then
+        say "host tests (Odoo's own sale and sale_management tests, with the addon installed)"
+        RB_HOST_DB="rb_host_${DB#rb_}" RB_HOST_HTTP_PORT="$HTTP_PORT" bash "$ROOT/scripts/host_tests.sh" --ci
+    elif [ -n "${CI:-}" ]; then
+        die "RB_SKIP_HOST_TESTS is for developers: CI always runs the host tests"
+    else
+        say "host tests skipped (RB_SKIP_HOST_TESTS)"
+    fi
 fi
 say "all green in $(( $(date +%s) - start )) s"
