@@ -1,13 +1,16 @@
 # recurring_billing: every target sets up what it needs (virtualenv, the
 # project's own PostgreSQL cluster, Debian packages when run as root).
 # Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18).
-.PHONY: demo test lint faults host-tests bench wheel clean
+.PHONY: demo test test-core lint faults host-tests bench wheel clean
 
 demo:     ## fresh demo database, one billing run, summary, serve on :8069
 	bash scripts/demo.sh
 
 test:     ## lint + install + the whole suite (pytest-odoo, tours) + faults + host tests (--ci)
 	bash scripts/test.sh
+
+test-core: ## the schedule core's tests, without Odoo or a database
+	bash -c 'source scripts/lib.sh; ensure_venv; "$$PY" "$$ROOT/scripts/test_core.py"'
 
 lint:     ## pre-commit: ruff, ruff format, pylint-odoo mandatory checks
 	bash -c 'source scripts/lib.sh; ensure_venv; cd "$$ROOT"; .venv/bin/pre-commit run --all-files --show-diff-on-failure'
