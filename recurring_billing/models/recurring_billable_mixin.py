@@ -335,6 +335,11 @@ class RecurringBillableMixin(models.AbstractModel):
             and not self.adjustment_pending
         )
 
+    @api.depends("billing_error")
+    def _compute_has_billing_error(self):
+        for contract in self:
+            contract.has_billing_error = bool(contract.billing_error)
+
     def _compute_send_warning(self):
         send_cron = self.env.ref(
             "account.ir_cron_account_move_send", raise_if_not_found=False

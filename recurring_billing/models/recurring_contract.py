@@ -306,11 +306,6 @@ class RecurringContract(models.Model):
                 else False
             )
 
-    @api.depends("billing_error")
-    def _compute_has_billing_error(self):
-        for contract in self:
-            contract.has_billing_error = bool(contract.billing_error)
-
     @api.depends("invoice_ids")
     def _compute_invoice_count(self):
         counts = dict(

@@ -282,61 +282,54 @@ class RecurringContractLine(models.Model):
                 "name": self.name,
                 "sequence": self.sequence,
             }
-        vals = self._prepare_base_invoice_line_vals(period)
         full = contract.currency_id.round(
             schedule.line_amount(self.price_unit, self.quantity, self.discount)
         )
         if contract.currency_id.compare_amounts(amount, full) == 0:
-            vals.update(
-                quantity=self.quantity,
-                price_unit=self.price_unit,
-                discount=self.discount,
+            return self._prepare_base_invoice_line_vals(
+                period, contract._get_period_label(period)
             )
-        else:
-            days = schedule.active_days(
-                period, off_windows, self.date_start, self.date_end
-            )
-            contract_days = schedule.active_days(period, off_windows)
-            vals.update(
-                quantity=1.0,
-                price_unit=amount,
-                discount=0.0,
-                name="{}\n{}".format(
-                    self.name,
-                    contract._get_period_label(
-                        period,
-                        days=days,
-                        full=period.full_days if contract.prorate else contract_days,
-                    ),
-                ),
-            )
-        return vals
+        days = schedule.active_days(period, off_windows, self.date_start, self.date_end)
+        contract_days = schedule.active_days(period, off_windows)
+        label = contract._get_period_label(
+            period,
+            days=days,
+            full=period.full_days if contract.prorate else contract_days,
+        )
+        return self._prepare_base_invoice_line_vals(period, label, amount)
 
     def _prepare_adjustment_line_vals(self, period, amount):
         """Values of a line of an adjustment: ``amount`` more (an invoice) or
         less (a credit note) for a period already billed. Hook for extensions."""
         self.ensure_one()
-        vals = self._prepare_base_invoice_line_vals(period)
-        lang = self.contract_id.partner_id.lang
-        vals.update(
-            quantity=1.0,
-            price_unit=amount,
-            discount=0.0,
-            name="{}\n{}\n{}".format(
-                self.name,
-                self.with_context(lang=lang).env._("Adjustment of a billed period"),
-                self.contract_id._get_period_label(period),
+        contract = self.contract_id
+        label = "{}\n{}".format(
+            self.with_context(lang=contract.partner_id.lang).env._(
+                "Adjustment of a billed period"
             ),
+            contract._get_period_label(period),
         )
-        return vals
+        return self._prepare_base_invoice_line_vals(period, label, amount)
 
-    def _prepare_base_invoice_line_vals(self, period):
+    def _prepare_base_invoice_line_vals(self, period, label, amount=None):
+        """The invoice line of this contract line for ``period``: at its own
+        quantity, price and discount, or as one ``amount`` (quantity 1)
+        already computed and rounded by the schedule core."""
         self.ensure_one()
         contract = self.contract_id
+        if amount is None:
+            billed = {
+                "quantity": self.quantity,
+                "price_unit": self.price_unit,
+                "discount": self.discount,
+            }
+        else:
+            billed = {"quantity": 1.0, "price_unit": amount, "discount": 0.0}
         return {
+            **billed,
             "sequence": self.sequence,
             "product_id": self.product_id.id,
-            "name": f"{self.name}\n{contract._get_period_label(period)}",
+            "name": f"{self.name}\n{label}",
             "product_uom_id": self.product_uom_id.id,
             "account_id": self._get_income_account().id,
             "tax_ids": [
