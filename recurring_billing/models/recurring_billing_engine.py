@@ -82,22 +82,27 @@ class RecurringBillingEngine(models.AbstractModel):
         """Renew the running contracts whose term ended and that renew
         themselves, before anything is billed (each company on its own date):
         a term continues without a gap."""
-        Contract = self.env["recurring.contract"]
-        for company in self.env.companies:
-            contracts = Contract.search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "running"),
-                    ("auto_renew", "=", True),
-                    ("date_end", "<", date_ref or self._get_billing_date(company)),
-                ]
-            )
-            for contract in contracts.with_company(company):
-                day = date_ref or self._get_billing_date(company)
-                while contract.date_end < day:
-                    contract.action_renew(
-                        months=contract.renewal_months, date_renew=contract.date_end
-                    )
+        dates = {
+            company: date_ref or self._get_billing_date(company)
+            for company in self.env.companies
+        }
+        # One query for every company (most runs find nothing), then each
+        # contract against its own company's date.
+        contracts = self.env["recurring.contract"].search(
+            [
+                ("company_id", "in", self.env.companies.ids),
+                ("state", "=", "running"),
+                ("auto_renew", "=", True),
+                ("date_end", "<", max(dates.values())),
+            ]
+        )
+        for contract in contracts:
+            day = dates[contract.company_id]
+            contract = contract.with_company(contract.company_id)
+            while contract.date_end < day:
+                contract.action_renew(
+                    months=contract.renewal_months, date_renew=contract.date_end
+                )
 
     @api.model
     def _get_billing_date(self, company):
