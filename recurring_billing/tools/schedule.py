@@ -184,26 +184,6 @@ def iter_periods(
         index += 1
 
 
-def index_of_date(anchor, rule, interval, day):
-    """Index of the period (without end date) that contains ``day``; -1 when
-    ``day`` is before the anchor.
-
-    >>> index_of_date(date(2026, 1, 31), "monthly", 1, date(2026, 3, 30))
-    1
-    """
-    if day < anchor:
-        return -1
-    # An estimate from the average length, then corrected: exact whatever
-    # the month lengths, in a step or two.
-    months = (day - anchor).days / 30.436875
-    index = max(0, int(months / months_per_period(rule, interval)) - 1)
-    while anchor + period_delta(rule, interval, index) > day:
-        index -= 1
-    while anchor + period_delta(rule, interval, index + 1) <= day:
-        index += 1
-    return index
-
-
 def extend_term(date_end, months):
     """The new end of a term ending on ``date_end`` extended by ``months``:
     it continues from the next day, so a term ending on a month's last day
