@@ -3,7 +3,7 @@
     "name": "Recurring Billing",
     "summary": "Recurring contracts that draft, post and send their invoices "
     "every period, exactly once",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",
@@ -21,6 +21,8 @@
         "data/recurring_contract_close_reason_data.xml",
         "data/mail_template_data.xml",
         # The wizards' actions first: the contract form's buttons use them.
+        "wizard/recurring_contract_start_wizard_views.xml",
+        "wizard/recurring_contract_pause_wizard_views.xml",
         "wizard/recurring_contract_close_wizard_views.xml",
         "wizard/recurring_contract_renew_wizard_views.xml",
         "wizard/recurring_contract_line_change_wizard_views.xml",

@@ -12,6 +12,12 @@ and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
 * contract_form.png              form of the contract of "Martínez Abogados S.L."
 * contract_billing_schedule.png  the same form, "Billing schedule" tab
 * contract_form_es.png           the same form with the admin user in Spanish
+* contract_kanban.png            kanban by state, every state a column
+* contract_new.png               a new contract before it is saved
+* dialog_start.png, dialog_pause.png  the Start and Pause dialogs
+* settings.png                   the recurring billing settings
+* contract_list_es.png, contract_pivot_es.png  list and pivot in Spanish
+* portal_home.png                the portal home with the contracts tile
 * portal_contracts.png           /my/contracts as the customer's portal user
 * portal_contract.png            /my/contracts/<id>, full page
 * contract_pdf_page1.png         first page of the contract PDF (pdftoppm)
@@ -435,6 +441,101 @@ def backoffice_shots(args, out, contract_id):
                 log(f"warning: could not deactivate en_US again: {exc}")
 
 
+def workspace_shots(args, out, contract_id):
+    """The workspace as a new accountant meets it (issue 18): the kanban with
+    every state, a new contract before it is saved, the Start, Pause and
+    Renew dialogs, the settings, and the Spanish list and pivot. A draft
+    contract is created for the Start dialog and deleted at the end."""
+    base = args.base_url.rstrip("/")
+    admin = Odoo(base, args.db, args.login, args.password)
+    original_lang = admin.call("res.users", "read", [admin.uid], ["lang"])[0]["lang"]
+    source = admin.call(
+        "recurring.contract", "read", [contract_id], ["partner_id", "line_ids"]
+    )[0]
+    lines = admin.call(
+        "recurring.contract.line",
+        "read",
+        source["line_ids"],
+        ["product_id", "quantity", "price_unit", "display_type", "name"],
+    )
+    draft_id = admin.call(
+        "recurring.contract",
+        "create",
+        {
+            "partner_id": source["partner_id"][0],
+            "line_ids": [
+                (
+                    0,
+                    0,
+                    {
+                        "product_id": line["product_id"] and line["product_id"][0],
+                        "quantity": line["quantity"],
+                        "price_unit": line["price_unit"],
+                        "display_type": line["display_type"],
+                        "name": line["name"],
+                    },
+                )
+                for line in lines
+            ],
+        },
+    )
+    try:
+        if original_lang != "en_US":
+            admin.call("res.users", "write", [admin.uid], {"lang": "en_US"})
+        session = Odoo(base, args.db, args.login, args.password)
+        with browser_as(session) as browser:
+            browser.navigate(f"{base}/odoo/{ACTION}?view_type=kanban")
+            browser.wait_for(".o_kanban_view .o_kanban_group")
+            browser.screenshot(out / "contract_kanban.png")
+
+            browser.navigate(f"{base}/odoo/{ACTION}/new")
+            browser.wait_for(FORM_READY)
+            browser.screenshot(out / "contract_new.png")
+
+            browser.navigate(f"{base}/odoo/{ACTION}/{draft_id}")
+            browser.wait_for(FORM_READY)
+            browser.click(".o_statusbar_buttons button", "Start")
+            browser.wait_for('.modal div[name="summary"]')
+            browser.screenshot(out / "dialog_start.png")
+
+            browser.navigate(f"{base}/odoo/{ACTION}/{contract_id}")
+            browser.wait_for(FORM_READY)
+            browser.click(".o_statusbar_buttons button", "Pause")
+            browser.wait_for('.modal div[name="summary"]')
+            browser.screenshot(out / "dialog_pause.png")
+
+            browser.navigate(f"{base}/odoo/settings#recurring_billing")
+            browser.wait_for('.o_setting_box, [name="recurring_reminder_days"]')
+            browser.evaluate(
+                "document.querySelector('[name=\"recurring_reminder_days\"]')"
+                ".scrollIntoView({block: 'center'})"
+            )
+            time.sleep(1)
+            browser.screenshot(out / "settings.png")
+
+        admin.call("res.users", "write", [admin.uid], {"lang": "es_ES"})
+        session = Odoo(base, args.db, args.login, args.password)
+        with browser_as(session) as browser:
+            browser.navigate(f"{base}/odoo/{ACTION}")
+            browser.wait_for(".o_list_view .o_data_row")
+            browser.screenshot(out / "contract_list_es.png")
+            browser.navigate(f"{base}/odoo/{ACTION}?view_type=pivot")
+            browser.wait_for(".o_pivot table")
+            browser.screenshot(out / "contract_pivot_es.png")
+    finally:
+        admin.call("res.users", "write", [admin.uid], {"lang": original_lang})
+        admin.call("recurring.contract", "unlink", [draft_id])
+        log(f"draft contract {draft_id} deleted, language restored")
+
+
+def portal_home_shot(out, portal, base):
+    """The portal's home: the contracts tile beside Odoo's own tiles."""
+    with browser_as(portal) as browser:
+        browser.navigate(f"{base}/my/home")
+        browser.wait_for('a[href="/my/contracts"]')
+        browser.screenshot(out / "portal_home.png")
+
+
 def ensure_portal_user(admin, partner_id):
     Users = "res.users"
     found = admin.call(
@@ -476,6 +577,7 @@ def portal_shots(args, out, admin, contract_id, partner_id):
     base = args.base_url.rstrip("/")
     ensure_portal_user(admin, partner_id)
     portal = Odoo(base, args.db, PORTAL_LOGIN, PORTAL_PASSWORD)
+    portal_home_shot(out, portal, base)
     with browser_as(portal) as browser:
         browser.navigate(f"{base}/my/contracts")
         browser.wait_for("a.o_contract_link")
@@ -563,6 +665,7 @@ def main():
     log(f"contract {contracts[0]['name']} (id {contract_id}), partner id {partner_id}")
 
     backoffice_shots(args, out, contract_id)
+    workspace_shots(args, out, contract_id)
     portal_shots(args, out, admin, contract_id, partner_id)
 
 

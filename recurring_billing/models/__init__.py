@@ -12,6 +12,7 @@ from . import recurring_contract_template
 from . import recurring_contract_template_line
 from . import account_move
 from . import account_move_line
+from . import product_product
 from . import product_template
 from . import res_company
 from . import res_config_settings

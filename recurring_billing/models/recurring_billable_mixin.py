@@ -32,23 +32,36 @@ class RecurringBillableMixin(models.AbstractModel):
     _name = "recurring.billable.mixin"
     _description = "Billed Every Period (engine interface)"
 
+    def _get_changed_fields(self, vals, field_names):
+        """Those of ``field_names`` that ``vals`` really changes on ``self``
+        (a form saves unchanged values too)."""
+        self.ensure_one()
+        changed = []
+        for name in field_names:
+            if name not in vals:
+                continue
+            field = self._fields[name]
+            if field.type in ("one2many", "many2many"):
+                # Commands (create, update, delete): any of them changes it.
+                if vals[name]:
+                    changed.append(name)
+            elif field.convert_to_write(self[name], self) != field.convert_to_write(
+                field.convert_to_cache(vals[name], self), self
+            ):
+                changed.append(name)
+        return changed
+
+    def _get_field_labels(self, field_names):
+        return ", ".join(
+            self._fields[name].get_description(self.env)["string"]
+            for name in field_names
+        )
+
     def write(self, vals):
         """Once a period is billed, the schedule that defined it is frozen."""
         if any(field in vals for field in SCHEDULE_FIELDS):
-            billed = self.filtered("period_ids")
-            for contract in billed:
-                changed = [
-                    field
-                    for field in SCHEDULE_FIELDS
-                    if field in vals
-                    and contract._fields[field].convert_to_write(
-                        contract[field], contract
-                    )
-                    != contract._fields[field].convert_to_write(
-                        contract._fields[field].convert_to_cache(vals[field], contract),
-                        contract,
-                    )
-                ]
+            for contract in self.filtered("period_ids"):
+                changed = contract._get_changed_fields(vals, SCHEDULE_FIELDS)
                 if changed:
                     raise UserError(
                         _(
@@ -56,10 +69,7 @@ class RecurringBillableMixin(models.AbstractModel):
                             "schedule (%(fields)s) can no longer change. Close it "
                             "and start a new contract instead.",
                             name=contract.name,
-                            fields=", ".join(
-                                contract._fields[f].get_description(self.env)["string"]
-                                for f in changed
-                            ),
+                            fields=contract._get_field_labels(changed),
                         )
                     )
         old_ends = (
@@ -152,7 +162,7 @@ class RecurringBillableMixin(models.AbstractModel):
         if self.state == "closed":
             return []
         return [
-            schedule.ScheduledInvoice(period, self._get_period_amount(period))
+            schedule.ScheduledInvoice(period, *self._get_period_totals(period))
             for period in itertools.islice(self._iter_periods(), count)
         ]
 
@@ -194,7 +204,40 @@ class RecurringBillableMixin(models.AbstractModel):
         lines' prices: tax-included prices include their taxes)."""
         return self.currency_id.round(sum(self._get_line_amounts(period).values()))
 
-    def _get_adjustments(self, **overrides):
+    def _get_period_totals(self, period):
+        """(untaxed, total) of the invoice of ``period``: the amounts of the
+        schedule core with the lines' taxes, computed by Odoo's own tax
+        engine as on the invoice (a price that includes its tax is split)."""
+        self.ensure_one()
+        AccountTax = self.env["account.tax"]
+        company = self.company_id or self.env.company
+        base_lines = []
+        for line, amount in self._get_line_amounts(period).items():
+            base_line = AccountTax._prepare_base_line_for_taxes_computation(
+                line,
+                price_unit=amount,
+                quantity=1.0,
+                discount=0.0,
+                currency_id=self.currency_id,
+                product_id=line.product_id,
+                tax_ids=line.tax_ids,
+            )
+            AccountTax._add_tax_details_in_base_line(base_line, company)
+            base_lines.append(base_line)
+        AccountTax._round_base_lines_tax_details(base_lines, company)
+        untaxed = sum(
+            b["tax_details"]["total_excluded_currency"]
+            + b["tax_details"]["delta_total_excluded_currency"]
+            for b in base_lines
+        )
+        total = untaxed + sum(
+            tax["tax_amount_currency"]
+            for b in base_lines
+            for tax in b["tax_details"]["taxes_data"]
+        )
+        return self.currency_id.round(untaxed), self.currency_id.round(total)
+
+    def _get_adjustments(self, off_windows=None, **overrides):
         """[(period, {line: difference})] for the periods already billed whose
         amount due changed since (a line added or ended in the middle of a
         period, a close or a pause inside a period billed in advance, a
@@ -205,7 +248,8 @@ class RecurringBillableMixin(models.AbstractModel):
         rows_by_index = self.period_ids.filtered(
             lambda r: r.state == "invoiced"
         ).grouped("period_index")
-        off_windows = self._get_off_windows()
+        if off_windows is None:
+            off_windows = self._get_off_windows()
         adjustments = []
         for index, rows in sorted(rows_by_index.items()):
             billed = {}
@@ -284,33 +328,27 @@ class RecurringBillableMixin(models.AbstractModel):
             )
         )
         if owed:
+            amount = money(sum(self._get_period_amount(p) for p in owed))
             sentences.append(
                 _(
-                    "%(count)s period(s) still owed up to %(date)s are billed "
+                    "The period still owed up to %(date)s is billed (%(amount)s), "
+                    "then the contract closes.",
+                    date=format_date(self.env, date_end),
+                    amount=amount,
+                )
+                if len(owed) == 1
+                else _(
+                    "%(count)s periods still owed up to %(date)s are billed "
                     "(%(amount)s), then the contract closes.",
                     count=len(owed),
                     date=format_date(self.env, date_end),
-                    amount=money(sum(self._get_period_amount(p) for p in owed)),
+                    amount=amount,
                 )
             )
-        for period, differences in self._get_adjustments(date_end=date_end):
-            total = sum(differences.values())
-            sentences.append(
-                _(
-                    "%(start)s - %(end)s, billed in advance: %(amount)s credited "
-                    "for the days after the close.",
-                    start=format_date(self.env, period.date_start),
-                    end=format_date(self.env, period.date_end),
-                    amount=money(-total),
-                )
-                if total < 0
-                else _(
-                    "%(start)s - %(end)s: %(amount)s more is billed.",
-                    start=format_date(self.env, period.date_start),
-                    end=format_date(self.env, period.date_end),
-                    amount=money(total),
-                )
-            )
+        sentences += self._get_adjustment_sentences(
+            self._get_adjustments(date_end=date_end),
+            _("credited for the days after the close"),
+        )
         billed_until = self._get_billed_until()
         if billed_until and billed_until > date_end and not self.prorate:
             sentences.append(
@@ -322,6 +360,133 @@ class RecurringBillableMixin(models.AbstractModel):
             )
         if len(sentences) == 1:
             sentences.append(_("Nothing more is billed or credited."))
+        return "%s: %s" % (self.name, " ".join(sentences))
+
+    def _get_adjustment_sentences(self, adjustments, credit_reason):
+        """One sentence per period already billed whose amount changes."""
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        sentences = []
+        for period, differences in adjustments:
+            total = sum(differences.values())
+            sentences.append(
+                _(
+                    "%(start)s - %(end)s, billed in advance: %(amount)s " "%(reason)s.",
+                    start=format_date(self.env, period.date_start),
+                    end=format_date(self.env, period.date_end),
+                    amount=money(-total),
+                    reason=credit_reason,
+                )
+                if total < 0
+                else _(
+                    "%(start)s - %(end)s: %(amount)s more is billed.",
+                    start=format_date(self.env, period.date_start),
+                    end=format_date(self.env, period.date_end),
+                    amount=money(total),
+                )
+            )
+        return sentences
+
+    def _get_pause_summary(self, date_pause):
+        """What pausing from ``date_pause`` does to money, in words: said in
+        the Pause dialog before confirming, computed by the billing code."""
+        self.ensure_one()
+        off_windows = self._get_off_windows() + [(date_pause, None)]
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        sentences = [
+            _(
+                "Nothing is billed from %(date)s until the contract resumes.",
+                date=format_date(self.env, date_pause),
+            )
+        ]
+        owed = list(
+            itertools.takewhile(
+                lambda p: p.date_start < date_pause, self._iter_periods()
+            )
+        )
+        if owed:
+            amount = money(
+                sum(
+                    self.currency_id.round(
+                        sum(self._get_line_amounts(p, off_windows).values())
+                    )
+                    for p in owed
+                )
+            )
+            sentences.append(
+                _(
+                    "The period before the pause still owed is billed " "(%(amount)s).",
+                    amount=amount,
+                )
+                if len(owed) == 1
+                else _(
+                    "%(count)s periods before the pause still owed are billed "
+                    "(%(amount)s).",
+                    count=len(owed),
+                    amount=amount,
+                )
+            )
+        sentences += self._get_adjustment_sentences(
+            self._get_adjustments(off_windows=off_windows),
+            _("credited for the days of the pause"),
+        )
+        billed_until = self._get_billed_until()
+        if billed_until and billed_until >= date_pause and not self.prorate:
+            sentences.append(
+                _(
+                    "What is billed up to %(date)s stands: the contract does not "
+                    "prorate.",
+                    date=format_date(self.env, billed_until),
+                )
+            )
+        return "%s: %s" % (self.name, " ".join(sentences))
+
+    def _get_resume_summary(self, date_resume):
+        """What resuming on ``date_resume`` does to money, in words: said in
+        the Resume dialog before confirming."""
+        self.ensure_one()
+        pause = self.suspension_ids.filtered(lambda s: not s.date_end)
+        paused_from = min(pause.mapped("date_start") or [date_resume])
+        off_windows = [(s.date_start, s.date_end) for s in self.suspension_ids - pause]
+        if date_resume > paused_from:
+            off_windows.append((paused_from, date_resume - timedelta(1)))
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        days = (date_resume - paused_from).days
+        sentences = [
+            _(
+                "Billing resumes on %(date)s; the %(days)s days paused from "
+                "%(start)s are not billed.",
+                date=format_date(self.env, date_resume),
+                days=days,
+                start=format_date(self.env, paused_from),
+            )
+            if days > 0
+            else _(
+                "Billing resumes on %(date)s: nothing was paused.",
+                date=format_date(self.env, date_resume),
+            )
+        ]
+        sentences += self._get_adjustment_sentences(
+            self._get_adjustments(off_windows=off_windows),
+            _("credited"),
+        )
+        # The first period that bills something again (periods wholly inside
+        # the pause are skipped, never billed).
+        for period in itertools.islice(self._iter_periods(), 500):
+            amount = self.currency_id.round(
+                sum(self._get_line_amounts(period, off_windows).values())
+            )
+            if amount:
+                sentences.append(
+                    _(
+                        "Next invoice: %(start)s - %(end)s, %(amount)s, "
+                        "scheduled for %(date)s.",
+                        start=format_date(self.env, period.date_start),
+                        end=format_date(self.env, period.date_end),
+                        amount=money(amount),
+                        date=format_date(self.env, period.invoice_date),
+                    )
+                )
+                break
         return "%s: %s" % (self.name, " ".join(sentences))
 
     def _is_fully_billed(self):

@@ -9,6 +9,23 @@ from odoo.tools import format_date
 
 from ..tools import schedule
 
+# What a closed contract keeps as it was billed: renew it (or void a period)
+# to reopen it first.
+CLOSED_LOCKED_FIELDS = (
+    "partner_id",
+    "date_start",
+    "date_end",
+    "prorate",
+    "recurring_interval",
+    "recurring_rule_type",
+    "invoicing_mode",
+    "journal_id",
+    "currency_id",
+    "company_id",
+    "fiscal_position_id",
+    "line_ids",
+)
+
 
 class RecurringContract(models.Model):
     _name = "recurring.contract"
@@ -32,11 +49,13 @@ class RecurringContract(models.Model):
         required=True,
         readonly=True,
         copy=False,
-        default="/",
+        default=lambda self: _("New"),
         index="trigram",
     )
     active = fields.Boolean(default=True)
     state = fields.Selection(
+        string="Status",
+        group_expand="_group_expand_states",
         selection=[
             ("draft", "Draft"),
             ("running", "Running"),
@@ -83,6 +102,8 @@ class RecurringContract(models.Model):
         required=True,
         check_company=True,
         domain="[('type', '=', 'sale')]",
+        help="Sales journal the invoices are created in: they take its "
+        "numbering (INV/2026/00001) when posted.",
         compute="_compute_journal_id",
         store=True,
         readonly=False,
@@ -125,7 +146,9 @@ class RecurringContract(models.Model):
         required=True,
         default=fields.Date.context_today,
         tracking=True,
-        help="Anchor of the schedule: period k starts k intervals after this date.",
+        help="First day billed. Every period is counted from this date: "
+        "monthly from 31 January, periods start on 28 February, 31 March, "
+        "30 April.",
     )
     date_end = fields.Date(
         string="End Date",
@@ -139,6 +162,9 @@ class RecurringContract(models.Model):
     invoice_action = fields.Selection(
         default=lambda self: self._default_invoice_action(),
         tracking=True,
+        help="What the scheduled action does with each invoice: leave it as a "
+        "draft to review, post it (it gets the journal's number), or post it "
+        "and email it to the customer.",
     )
     note = fields.Html(string="Terms and Conditions")
 
@@ -188,16 +214,37 @@ class RecurringContract(models.Model):
         # Not tracked: it moves with every invoice, and a chatter line per
         # period on the contract would be noise (the ledger has the history).
     )
+    next_issue_date = fields.Date(
+        string="Next Invoice Issued On",
+        compute="_compute_next_issue_date",
+        help="The day the next invoice is really issued: its scheduled date, "
+        "or the next run of the billing scheduled action when that date has "
+        "passed.",
+    )
+    has_due_periods = fields.Boolean(
+        string="Invoice Due",
+        compute="_compute_next_issue_date",
+        help="A period is due today: 'Invoice now' bills it.",
+    )
+    # Amounts of one period: not summed in lists, pivots and graphs, since
+    # contracts of different frequencies do not add up (the MRR does).
     amount_untaxed = fields.Monetary(
         string="Amount per Period",
         compute="_compute_amounts",
         store=True,
+        aggregator=None,
     )
     amount_tax = fields.Monetary(
-        string="Taxes per Period", compute="_compute_amounts", store=True
+        string="Taxes per Period",
+        compute="_compute_amounts",
+        store=True,
+        aggregator=None,
     )
     amount_total = fields.Monetary(
-        string="Total per Period", compute="_compute_amounts", store=True
+        string="Total per Period",
+        compute="_compute_amounts",
+        store=True,
+        aggregator=None,
     )
     recurring_monthly = fields.Monetary(
         string="MRR",
@@ -341,6 +388,46 @@ class RecurringContract(models.Model):
             contract.next_invoice_date = (
                 period.invoice_date if period and contract.state == "running" else False
             )
+
+    def _group_expand_states(self, states, domain):
+        # The kanban shows every state, drafts included, even when empty.
+        return [key for key, _label in self._fields["state"].selection]
+
+    @api.depends("next_invoice_date", "state")
+    @api.depends_context("tz")
+    def _compute_next_issue_date(self):
+        engine = self.env["recurring.billing.engine"]
+        # sudo: only the date of the billing scheduled action's next run is
+        # read (any user who sees a contract may know when it is billed).
+        cron = self.env.ref(
+            "recurring_billing.ir_cron_generate_invoices", raise_if_not_found=False
+        ).sudo()
+        for contract in self:
+            first = contract.next_invoice_date
+            if not first and contract.state == "draft":
+                # What Start would schedule, said in the Start dialog.
+                period = next(contract._iter_periods(), None)
+                first = period and period.invoice_date
+            today = engine._get_billing_date(contract.company_id)
+            contract.has_due_periods = bool(
+                contract.state == "running"
+                and contract.id
+                and contract._get_due_periods(today, limit=1)
+            )
+            if not first or first > today:
+                contract.next_issue_date = first or False
+                continue
+            # Already due: issued at the next run of the scheduled action.
+            next_run = today
+            if cron and cron.active:
+                tz = contract.company_id.partner_id.tz or "UTC"
+                next_run = max(
+                    today,
+                    fields.Datetime.context_timestamp(
+                        cron.with_context(tz=tz), cron.nextcall
+                    ).date(),
+                )
+            contract.next_issue_date = next_run
 
     @api.depends(
         "line_ids.price_subtotal",
@@ -493,7 +580,7 @@ class RecurringContract(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
+            if vals.get("name", "/") in ("/", _("New")):
                 company = self.env["res.company"].browse(
                     vals.get("company_id") or self.env.company.id
                 )
@@ -501,6 +588,22 @@ class RecurringContract(models.Model):
                     company
                 ).next_by_code("recurring.contract") or _("New")
         return super().create(vals_list)
+
+    def write(self, vals):
+        # Reopening (renew, void) sets the state in the same write.
+        if vals.get("state", "closed") == "closed":
+            for contract in self.filtered(lambda c: c.state == "closed"):
+                changed = contract._get_changed_fields(vals, CLOSED_LOCKED_FIELDS)
+                if changed:
+                    raise UserError(
+                        _(
+                            "Contract %(name)s is closed: %(fields)s can no longer "
+                            "change. Renew it first to extend or change it.",
+                            name=contract.name,
+                            fields=contract._get_field_labels(changed),
+                        )
+                    )
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
@@ -513,7 +616,10 @@ class RecurringContract(models.Model):
     # ACTIONS: LIFECYCLE
     # -------------------------------------------------------------------------
 
-    def action_start(self):
+    def action_start(self, notify=True):
+        """Start billing. ``notify``: email the customer the activation notice
+        (what is billed, how often, when the first invoice is issued); the
+        Start dialog says so and lets the user untick it."""
         for contract in self:
             if contract.state != "draft":
                 raise UserError(
@@ -526,7 +632,8 @@ class RecurringContract(models.Model):
         self.write({"state": "running"})
         for contract in self:
             contract.message_post(body=_("Contract started."))
-        self._send_activation_notice()
+        if notify:
+            self._send_activation_notice()
         return True
 
     def action_pause(self, date_pause=None):
@@ -699,6 +806,7 @@ class RecurringContract(models.Model):
         )
         return {
             "type": "ir.actions.act_window",
+            "name": _("Send Contract"),
             "view_mode": "form",
             "res_model": "mail.compose.message",
             "views": [(False, "form")],

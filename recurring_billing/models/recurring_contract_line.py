@@ -89,25 +89,31 @@ class RecurringContractLine(models.Model):
             # customer (form, portal, PDF, emails) are those of the invoice.
             line.tax_ids = line.contract_id.fiscal_position_id.map_tax(taxes)
 
-    @api.depends("product_id", "product_uom_id")
-    def _compute_price_unit(self):
+    def _get_recurrence_document(self):
+        return self.contract_id
+
+    def _get_base_product_price(self):
         """The product's price as Odoo's own sale order line and invoice line
         compute it: in the line's unit and the contract's currency, without
         the included taxes that the fiscal position maps away (121.00 with
         21 % included is 100.00 for a customer exempt of it)."""
-        for line in self:
-            if not line.product_id:
-                continue
-            contract = line.contract_id
-            company = line.company_id or self.env.company
-            line.price_unit = line.product_id._get_tax_included_unit_price(
-                company,
-                contract.currency_id or company.currency_id,
-                contract.date_start or fields.Date.context_today(line),
-                "sale",
-                product_uom=line.product_uom_id or line.product_id.uom_id,
-                fiscal_position=contract.fiscal_position_id,
-            )
+        self.ensure_one()
+        contract = self.contract_id
+        company = self.company_id or self.env.company
+        return self.product_id._get_tax_included_unit_price(
+            company,
+            contract.currency_id or company.currency_id,
+            contract.date_start or fields.Date.context_today(self),
+            "sale",
+            product_uom=self.product_uom_id or self.product_id.uom_id,
+            fiscal_position=contract.fiscal_position_id,
+        )
+
+    @api.depends("product_id", "product_uom_id")
+    def _compute_price_unit(self):
+        # The mixin's: the base price above, converted to the contract's
+        # frequency for a recurring product priced for another one.
+        return super()._compute_price_unit()
 
     @api.depends("quantity", "price_unit", "discount", "tax_ids", "currency_id")
     def _compute_amounts(self):
@@ -161,11 +167,26 @@ class RecurringContractLine(models.Model):
                     )
                 )
 
+    @api.model
+    def _check_contract_open(self, contracts=None):
+        """A closed contract's lines stay as they were billed."""
+        contracts = self.contract_id if contracts is None else contracts
+        closed = contracts.filtered(lambda c: c.state == "closed")
+        if closed:
+            raise UserError(
+                _(
+                    "Contract %(name)s is closed: its lines can no longer change. "
+                    "Renew it first to extend or change it.",
+                    name=closed[0].name,
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
         Contract = self.env["recurring.contract"]
         for vals in vals_list:
             contract = Contract.browse(vals.get("contract_id"))
+            self._check_contract_open(contract)
             if (
                 not vals.get("display_type")
                 and not vals.get("date_start")
@@ -180,6 +201,7 @@ class RecurringContractLine(models.Model):
         return lines
 
     def write(self, vals):
+        self._check_contract_open()
         frozen = BILLED_LINE_FIELDS & set(vals)
         if frozen:
             for line in self.filtered(lambda line: not line.display_type):
@@ -199,6 +221,7 @@ class RecurringContractLine(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):
+        self._check_contract_open()
         for line in self.filtered(lambda line: not line.display_type):
             if line._is_billed():
                 raise UserError(

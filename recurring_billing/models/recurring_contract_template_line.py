@@ -15,6 +15,9 @@ class RecurringContractTemplateLine(models.Model):
         index=True,
     )
 
+    def _get_recurrence_document(self):
+        return self.template_id
+
     def _prepare_contract_line_vals(self):
         self.ensure_one()
         vals = {

@@ -23,10 +23,69 @@ class RecurringRecurrenceMixin(models.AbstractModel):
         default="monthly",
     )
 
+    recurrence_label = fields.Char(
+        string="Frequency",
+        compute="_compute_recurrence_labels",
+        help="How often it is billed, in words: Monthly, Every 3 months.",
+    )
+    period_label = fields.Char(
+        string="Per Period",
+        compute="_compute_recurrence_labels",
+        help="The period an amount is for, in words: per month, per 3 months.",
+    )
+
     @api.constrains("recurring_interval")
     def _check_recurring_interval(self):
         if any(record.recurring_interval < 1 for record in self):
             raise ValidationError(_("The recurrence interval must be at least 1."))
+
+    @api.depends("recurring_rule_type", "recurring_interval")
+    @api.depends_context("lang")
+    def _compute_recurrence_labels(self):
+        for record in self:
+            record.recurrence_label = record._get_recurrence_label()
+            record.period_label = record._get_period_unit_label()
+
+    def _get_recurrence_label(self):
+        """'Monthly', 'Every 3 months': said the same way on the form, the
+        list, the emails, the portal and the PDF (never 'every 1 Months')."""
+        self.ensure_one()
+        rule, count = self.recurring_rule_type, self.recurring_interval
+        if not rule or count < 1:
+            return False
+        if count == 1:
+            return {
+                "daily": _("Daily"),
+                "weekly": _("Weekly"),
+                "monthly": _("Monthly"),
+                "yearly": _("Yearly"),
+            }[rule]
+        return {
+            "daily": _("Every %(count)s days", count=count),
+            "weekly": _("Every %(count)s weeks", count=count),
+            "monthly": _("Every %(count)s months", count=count),
+            "yearly": _("Every %(count)s years", count=count),
+        }[rule]
+
+    def _get_period_unit_label(self):
+        """'per month', 'per 3 months': what an amount of one period is for."""
+        self.ensure_one()
+        rule, count = self.recurring_rule_type, self.recurring_interval
+        if not rule or count < 1:
+            return False
+        if count == 1:
+            return {
+                "daily": _("per day"),
+                "weekly": _("per week"),
+                "monthly": _("per month"),
+                "yearly": _("per year"),
+            }[rule]
+        return {
+            "daily": _("per %(count)s days", count=count),
+            "weekly": _("per %(count)s weeks", count=count),
+            "monthly": _("per %(count)s months", count=count),
+            "yearly": _("per %(count)s years", count=count),
+        }[rule]
 
 
 class RecurringBillingTermsMixin(models.AbstractModel):
@@ -76,6 +135,21 @@ class RecurringBillingTermsMixin(models.AbstractModel):
         default=12,
         help="Length of each automatic renewal.",
     )
+
+    # Contracts and templates both have line_ids (recurring.contract.line.mixin).
+    @api.constrains("recurring_rule_type", "recurring_interval")
+    def _check_lines_recurrence(self):
+        self.line_ids._check_product_recurrence()
+
+    @api.onchange("recurring_rule_type", "recurring_interval")
+    def _onchange_recurrence_convert_prices(self):
+        """A recurring product's price follows the document's frequency: a
+        yearly product is 40.00 on a monthly contract, 480.00 on a yearly one."""
+        for line in self.line_ids:
+            if line.product_id.recurring_ok and not line.display_type:
+                line.price_unit = line._convert_product_price(
+                    line._get_base_product_price()
+                )
 
     @api.constrains("minimum_term_months", "notice_days", "renewal_months")
     def _check_term_rules(self):

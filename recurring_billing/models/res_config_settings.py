@@ -20,11 +20,12 @@ class ResConfigSettings(models.TransientModel):
     recurring_reminder_days = fields.Integer(
         string="Reminder Days Before Invoice",
         config_parameter="recurring_billing.reminder_days",
-        help="Email the customer this many days before each invoice (0: off).",
+        help="Email the customer this many days before each invoice; 0 sends "
+        "no reminder.",
     )
     recurring_renewal_reminder_days = fields.Integer(
         string="Renewal Notice Days",
         config_parameter="recurring_billing.renewal_reminder_days",
-        help="Email the customer this many days before a term renews itself "
-        "(0: off).",
+        help="Email the customer this many days before a term renews itself; "
+        "0 sends no notice.",
     )

@@ -224,3 +224,45 @@ class TestBackendTour(AccountTestInvoicingHttpCommon):
         self.assertEqual(len(contract.invoice_ids), 1)
         self.assertEqual(contract.invoice_ids.state, "posted")
         self.assertEqual(contract.invoice_ids.invoice_date, date.today())
+
+    def test_lifecycle_tour(self):
+        # Start without the customer notice, pause and resume on dates, renew.
+        partner = self.env["res.partner"].create(
+            {"name": "Lifecycle Customer", "email": "lifecycle@example.com"}
+        )
+        product = self._create_product(name="Lifecycle Service", lst_price=90.0)
+        contract = self.env["recurring.contract"].create(
+            {
+                "partner_id": partner.id,
+                "date_start": date(2027, 1, 1),
+                "date_end": date(2027, 12, 31),
+                "line_ids": [Command.create({"product_id": product.id})],
+            }
+        )
+        admin = self.env.ref("base.user_admin")
+        admin.write(
+            {
+                "company_ids": [Command.link(self.env.company.id)],
+                "company_id": self.env.company.id,
+                "groups_id": [
+                    Command.link(self.env.ref("account.group_account_manager").id)
+                ],
+            }
+        )
+        self.start_tour(
+            f"/odoo/action-recurring_billing.action_recurring_contract/{contract.id}",
+            "recurring_billing_lifecycle_tour",
+            login="admin",
+        )
+        self.assertEqual(contract.state, "running")
+        self.assertFalse(
+            self.env["mail.mail"].search(
+                [("model", "=", contract._name), ("res_id", "=", contract.id)]
+            ),
+            "unticked: no activation notice",
+        )
+        self.assertEqual(
+            [(s.date_start, s.date_end) for s in contract.suspension_ids],
+            [(date(2027, 2, 1), date(2027, 2, 28))],
+        )
+        self.assertEqual(contract.date_end, date(2028, 12, 31))

@@ -13,11 +13,13 @@ from ..tools import schedule
 from ..tools.schedule import (
     active_days,
     billing_share,
+    convert_price,
     extend_term,
     iter_periods,
     line_amount,
     months_per_period,
     period_at,
+    price_ratio,
     proration_factor,
 )
 
@@ -216,3 +218,24 @@ class TestScheduleCore(unittest.TestCase):
         self.assertEqual(extend_term(date(2026, 3, 15), 1), date(2026, 4, 15))
         self.assertEqual(extend_term(date(2027, 1, 31), 1), date(2027, 2, 28))
         self.assertEqual(extend_term(date(2028, 2, 29), 12), date(2029, 2, 28))
+
+    def test_price_converted_between_recurrences(self):
+        # A yearly product on a monthly contract: 480 a year is 40 a month,
+        # and back; the rounding is done once, on the converted price.
+        self.assertEqual(convert_price(480.0, "yearly", 1, "monthly", 1), 40.0)
+        self.assertEqual(convert_price(40.0, "monthly", 1, "yearly", 1), 480.0)
+        self.assertEqual(convert_price(100.0, "yearly", 1, "monthly", 1), 8.33)
+        self.assertEqual(convert_price(100.0, "yearly", 1, "monthly", 3), 25.0)
+        self.assertEqual(convert_price(90.0, "monthly", 3, "monthly", 1), 30.0)
+        self.assertEqual(convert_price(0.005, "monthly", 1, "monthly", 1), 0.01)
+        self.assertEqual(convert_price(14.0, "weekly", 1, "daily", 1), 2.0)
+        self.assertEqual(convert_price(2.0, "daily", 1, "weekly", 2), 28.0)
+        self.assertEqual(
+            convert_price(1.0, "yearly", 1, "monthly", 1, digits=4), 0.0833
+        )
+
+    def test_price_not_converted_between_weeks_and_months(self):
+        # A month is not a whole number of weeks: no exact conversion.
+        self.assertIsNone(price_ratio("weekly", 1, "monthly", 1))
+        self.assertIsNone(convert_price(10.0, "yearly", 1, "daily", 1))
+        self.assertEqual(price_ratio("monthly", 1, "monthly", 1), 1)

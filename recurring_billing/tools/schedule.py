@@ -26,6 +26,8 @@ gives 28 February (29 in leap years), then 31 March, then 30 April.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
@@ -76,10 +78,12 @@ class Period:
 
 @dataclass(frozen=True)
 class ScheduledInvoice:
-    """A period and the untaxed amount its invoice will bill (forecasts)."""
+    """A period and the amounts its invoice will bill (forecasts): before
+    taxes and, when known, with them (what the customer pays)."""
 
     period: Period
     amount_untaxed: float
+    amount_total: float | None = None
 
     @property
     def invoice_date(self):
@@ -204,6 +208,66 @@ def months_per_period(rule, interval):
     """
     _check_rule(rule, interval)
     return _MONTHS_PER_UNIT[rule] * interval
+
+
+# Calendar units that convert into each other exactly: months and years
+# (a year is always 12 months), days and weeks (a week is always 7 days).
+# A month is not a whole number of days or weeks, so a price is never
+# converted across the two families.
+_CALENDAR_UNITS = {
+    "daily": ("days", 1),
+    "weekly": ("days", 7),
+    "monthly": ("months", 1),
+    "yearly": ("months", 12),
+}
+
+
+def price_ratio(from_rule, from_interval, to_rule, to_interval):
+    """Factor that turns a price for one period of ``from_rule`` x
+    ``from_interval`` into a price for one period of ``to_rule`` x
+    ``to_interval``, as an exact :class:`~fractions.Fraction`; ``None`` when
+    no exact conversion exists (weeks into months, days into years).
+
+    >>> price_ratio("yearly", 1, "monthly", 1)
+    Fraction(1, 12)
+    >>> price_ratio("monthly", 1, "monthly", 3)
+    Fraction(3, 1)
+    >>> price_ratio("weekly", 2, "daily", 7)
+    Fraction(1, 2)
+    >>> price_ratio("weekly", 1, "monthly", 1) is None
+    True
+    """
+    _check_rule(from_rule, from_interval)
+    _check_rule(to_rule, to_interval)
+    from_family, from_size = _CALENDAR_UNITS[from_rule]
+    to_family, to_size = _CALENDAR_UNITS[to_rule]
+    if from_family != to_family:
+        return None
+    return Fraction(to_size * to_interval, from_size * from_interval)
+
+
+def convert_price(price, from_rule, from_interval, to_rule, to_interval, digits=2):
+    """``price`` for one period of the first recurrence, as a price for one
+    period of the second, rounded half-up to ``digits`` (the unit price's
+    precision): 480.00 a year is 40.00 a month. ``None`` when the two
+    recurrences do not convert exactly (see :func:`price_ratio`).
+
+    >>> convert_price(480.0, "yearly", 1, "monthly", 1)
+    40.0
+    >>> convert_price(100.0, "yearly", 1, "monthly", 1)
+    8.33
+    >>> convert_price(10.0, "monthly", 1, "yearly", 1)
+    120.0
+    """
+    ratio = price_ratio(from_rule, from_interval, to_rule, to_interval)
+    if ratio is None:
+        return None
+    exact = Fraction(Decimal(repr(price))) * ratio
+    quantum = Decimal(1).scaleb(-digits)
+    value = (Decimal(exact.numerator) / Decimal(exact.denominator)).quantize(
+        quantum, rounding=ROUND_HALF_UP
+    )
+    return float(value)
 
 
 def _days_outside(start, end, off_windows):

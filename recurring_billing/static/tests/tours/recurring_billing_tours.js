@@ -38,7 +38,16 @@ registry.category("web_tour.tours").add("recurring_billing_backend_tour", {
         ...stepUtils.saveForm(),
         {
             content: "Start the contract",
-            trigger: 'button[name="action_start"]',
+            trigger: '.o_form_statusbar .o_statusbar_buttons button:contains("Start")',
+            run: "click",
+        },
+        {
+            content: "The Start dialog says the customer is told",
+            trigger: '.modal div[name="notice_summary"]:contains("tour@example.com")',
+        },
+        {
+            content: "Keep the notice and start billing",
+            trigger: '.modal button[name="action_start"]',
             run: "click",
         },
         {
@@ -86,6 +95,97 @@ registry.category("web_tour.tours").add("recurring_billing_portal_tour", {
             content: "Download the invoice PDF",
             trigger: "#contract_content a.o_contract_invoice_pdf",
             run: "click",
+        },
+    ],
+});
+
+// Back office: start without telling the customer, pause and resume on
+// chosen dates (each dialog says what is billed), then renew the term.
+registry.category("web_tour.tours").add("recurring_billing_lifecycle_tour", {
+    steps: () => [
+        {
+            content: "Start the draft contract",
+            trigger: '.o_form_statusbar .o_statusbar_buttons button:contains("Start")',
+            run: "click",
+        },
+        {
+            content: "The first invoice is announced",
+            trigger: '.modal div[name="summary"]:contains("First invoice issued on")',
+        },
+        {
+            content: "Do not email the customer",
+            trigger: '.modal div[name="notify_customer"] input',
+            run: "click",
+        },
+        {
+            trigger: '.modal:not(:has(div[name="notice_summary"]:contains("emailed")))',
+        },
+        {
+            content: "Start billing",
+            trigger: '.modal button[name="action_start"]',
+            run: "click",
+        },
+        {
+            trigger: '.o_statusbar_status button.o_arrow_button_current:contains("Running")',
+        },
+        {
+            content: "Pause",
+            trigger: '.o_form_statusbar .o_statusbar_buttons button:contains("Pause")',
+            run: "click",
+        },
+        {
+            content: "Pause from a date",
+            trigger: '.modal div[name="date"] input',
+            run: "edit 02/01/2027 && press Enter",
+        },
+        {
+            content: "The dialog says what is not billed",
+            trigger: '.modal div[name="summary"]:contains("Nothing is billed from 02/01/2027")',
+        },
+        {
+            trigger: '.modal button:contains("Pause Billing")',
+            run: "click",
+        },
+        {
+            trigger: '.o_statusbar_status button.o_arrow_button_current:contains("Paused")',
+        },
+        {
+            content: "Resume",
+            trigger: '.o_form_statusbar .o_statusbar_buttons button:contains("Resume")',
+            run: "click",
+        },
+        {
+            content: "Resume on a date",
+            trigger: '.modal div[name="date"] input',
+            run: "edit 03/01/2027 && press Enter",
+        },
+        {
+            content: "The dialog says what the pause leaves out",
+            trigger: '.modal div[name="summary"]:contains("28 days paused from 02/01/2027")',
+        },
+        {
+            trigger: '.modal button:contains("Resume Billing")',
+            run: "click",
+        },
+        {
+            trigger: '.o_statusbar_status button.o_arrow_button_current:contains("Running")',
+        },
+        {
+            content: "Renew",
+            trigger: '.o_form_statusbar .o_statusbar_buttons button:contains("Renew")',
+            run: "click",
+        },
+        {
+            content: "The dialog shows the current and the new end date",
+            trigger: '.modal div[name="summary"]:contains("from 12/31/2027 to 12/31/2028")',
+        },
+        {
+            trigger: '.modal button[name="action_renew"]:contains("Renew")',
+            run: "click",
+        },
+        {
+            content: "The dialog is closed",
+            trigger: "body:not(:has(.modal))",
         },
     ],
 });
