@@ -504,8 +504,9 @@ def workspace_shots(args, out, contract_id):
             browser.wait_for('.modal div[name="summary"]')
             browser.screenshot(out / "dialog_pause.png")
 
-            browser.navigate(f"{base}/odoo/settings#recurring_billing")
-            browser.wait_for('.o_setting_box, [name="recurring_reminder_days"]')
+            # The block sits in Invoicing's settings.
+            browser.navigate(f"{base}/odoo/settings#account")
+            browser.wait_for('[name="recurring_reminder_days"]')
             browser.evaluate(
                 "document.querySelector('[name=\"recurring_reminder_days\"]')"
                 ".scrollIntoView({block: 'center'})"

@@ -258,12 +258,16 @@ class RecurringBillableMixin(models.AbstractModel):
                     billed[int(line_id)] = billed.get(int(line_id), 0.0) + amount
             period = self._get_period(index, **overrides)
             due = self._get_line_amounts(period, off_windows) if period else {}
+            # Keyed by the saved line's id: in an onchange (a dialog's summary
+            # computed by the browser) the lines are new records standing
+            # for the saved ones.
             lines = self.line_ids.filtered(
-                lambda line, billed=billed, due=due: line in due or line.id in billed
+                lambda line, billed=billed, due=due: line in due
+                or line._origin.id in billed
             )
             diffs = {
                 line: self.currency_id.round(
-                    due.get(line, 0.0) - billed.get(line.id, 0.0)
+                    due.get(line, 0.0) - billed.get(line._origin.id, 0.0)
                 )
                 for line in lines
             }

@@ -399,8 +399,11 @@ class RecurringContract(models.Model):
         engine = self.env["recurring.billing.engine"]
         # sudo: only the date of the billing scheduled action's next run is
         # read (any user who sees a contract may know when it is billed).
-        cron = self.env.ref(
-            "recurring_billing.ir_cron_generate_invoices", raise_if_not_found=False
+        cron = (
+            self.env.ref(
+                "recurring_billing.ir_cron_generate_invoices", raise_if_not_found=False
+            )
+            or self.env["ir.cron"]
         ).sudo()
         for contract in self:
             first = contract.next_invoice_date

@@ -367,3 +367,31 @@ class TestWorkspace(RecurringBillingCommon):
         self.assertEqual(
             [g["state"] for g in groups], ["draft", "running", "paused", "closed"]
         )
+
+    def test_dialog_summaries_as_the_browser_computes_them(self):
+        # The browser computes the summaries in an onchange, on new records
+        # standing for the contract: they must say the same as on the saved
+        # records (the ledger's billed amounts were once missed there, and
+        # the close dialog announced a charge instead of a credit).
+        contract = self.create_contract(start=date(2026, 11, 1), prorate=True)
+        self.bill(contract, date(2026, 11, 1))
+        reason = self.env.ref("recurring_billing.close_reason_customer_request")
+        with Form(
+            self.env["recurring.contract.close.wizard"].with_context(
+                active_ids=contract.ids
+            )
+        ) as close:
+            close.date_close = date(2026, 11, 10)
+            close.reason_id = reason
+            close.respect_terms = False
+            self.assertIn("66.67", close.summary)
+            self.assertIn("credited", close.summary)
+            self.assertNotIn("more is billed", close.summary)
+        with Form(
+            self.env["recurring.contract.pause.wizard"].with_context(
+                active_ids=contract.ids, default_mode="pause"
+            )
+        ) as pause:
+            pause.date = date(2026, 11, 21)
+            self.assertIn("33.33", pause.summary)
+            self.assertNotIn("more is billed", pause.summary)
