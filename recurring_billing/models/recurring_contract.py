@@ -228,6 +228,11 @@ class RecurringContract(models.Model):
     )
     # Amounts of one period: not summed in lists, pivots and graphs, since
     # contracts of different frequencies do not add up (the MRR does).
+    has_price_conversion = fields.Boolean(
+        compute="_compute_has_price_conversion",
+        help="A line's product is priced for another frequency: its price was "
+        "converted to the contract's.",
+    )
     amount_untaxed = fields.Monetary(
         string="Amount per Period",
         compute="_compute_amounts",
@@ -388,6 +393,11 @@ class RecurringContract(models.Model):
             contract.next_invoice_date = (
                 period.invoice_date if period and contract.state == "running" else False
             )
+
+    @api.depends("line_ids.price_note")
+    def _compute_has_price_conversion(self):
+        for contract in self:
+            contract.has_price_conversion = any(contract.line_ids.mapped("price_note"))
 
     def _group_expand_states(self, states, domain):
         # The kanban shows every state, drafts included, even when empty.
