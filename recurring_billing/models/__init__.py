@@ -1,6 +1,7 @@
 from . import recurring_recurrence_mixin
 from . import recurring_contract_line_mixin
 from . import recurring_billable_mixin
+from . import recurring_lifecycle_mixin
 from . import recurring_billing_engine
 from . import recurring_reminder_service
 from . import recurring_contract_close_reason

@@ -33,6 +33,7 @@ class RecurringContract(models.Model):
     _inherit = [
         "recurring.billing.terms.mixin",
         "recurring.billable.mixin",
+        "recurring.lifecycle.mixin",
         "portal.mixin",
         "mail.thread",
         "mail.activity.mixin",
@@ -626,181 +627,8 @@ class RecurringContract(models.Model):
             )
 
     # -------------------------------------------------------------------------
-    # ACTIONS: LIFECYCLE
+    # ACTIONS (the lifecycle, Start to Renew, is recurring.lifecycle.mixin's)
     # -------------------------------------------------------------------------
-
-    def action_start(self, notify=True):
-        """Start billing. ``notify``: email the customer the activation notice
-        (what is billed, how often, when the first invoice is issued); the
-        Start dialog says so and lets the user untick it."""
-        for contract in self:
-            if contract.state != "draft":
-                raise UserError(
-                    _(
-                        "Only a draft contract can be started (%(name)s).",
-                        name=contract.name,
-                    )
-                )
-            contract._check_billable()
-        self.write({"state": "running"})
-        for contract in self:
-            contract.message_post(body=_("Contract started."))
-        if notify:
-            self._send_activation_notice()
-        return True
-
-    def action_pause(self, date_pause=None):
-        """Pause from ``date_pause`` (default: today): nothing is billed from
-        that day until the contract resumes; what was used before is billed
-        (by days when the contract prorates)."""
-        date_pause = date_pause or fields.Date.context_today(self)
-        self.check_access("write")
-        for contract in self:
-            if contract.state != "running":
-                raise UserError(
-                    _(
-                        "Only a running contract can be paused (%(name)s).",
-                        name=contract.name,
-                    )
-                )
-            if date_pause < contract.date_start:
-                raise UserError(
-                    _(
-                        "Contract %(name)s cannot be paused before it starts.",
-                        name=contract.name,
-                    )
-                )
-        # sudo: suspensions are written only here and by resume/renew, for
-        # contracts the user may write (checked above).
-        self.env["recurring.contract.suspension"].sudo().create(
-            [{"contract_id": c.id, "date_start": date_pause} for c in self]
-        )
-        self.write({"state": "paused"})
-        for contract in self:
-            contract._flag_adjustments_from(date_pause)
-            contract.message_post(
-                body=_(
-                    "Contract paused: nothing is billed from %(date)s on.",
-                    date=format_date(self.env, date_pause),
-                )
-            )
-        return True
-
-    def action_resume(self, date_resume=None):
-        """Resume on ``date_resume`` (default: today): the days of the pause
-        are not billed; periods wholly inside it are skipped."""
-        date_resume = date_resume or fields.Date.context_today(self)
-        self.check_access("write")
-        for contract in self:
-            if contract.state != "paused":
-                raise UserError(
-                    _(
-                        "Only a paused contract can be resumed (%(name)s).",
-                        name=contract.name,
-                    )
-                )
-            # sudo: see action_pause (write access checked above).
-            pause = contract.sudo().suspension_ids.filtered(lambda s: not s.date_end)
-            paused_from = min(pause.mapped("date_start") or [date_resume])
-            for suspension in pause:
-                if date_resume <= suspension.date_start:
-                    suspension.unlink()  # resumed before it started: no pause
-                else:
-                    suspension.date_end = date_resume - timedelta(1)
-            contract.state = "running"
-            contract._flag_adjustments_from(paused_from)
-            contract._close_if_fully_billed()
-            contract.message_post(
-                body=_(
-                    "Contract resumed on %(date)s: the days of the pause are not "
-                    "billed.",
-                    date=format_date(self.env, date_resume),
-                )
-            )
-        return True
-
-    def action_close(self, date_close=None, reason=None):
-        """Close on ``date_close``: nothing after it is billed. Periods up to
-        that date still owed are billed first, then the contract closes
-        itself; a period billed in advance past that date is credited for
-        the unused days when the contract prorates (it stands otherwise)."""
-        date_close = date_close or fields.Date.context_today(self)
-        if isinstance(reason, int):  # over RPC, a record arrives as its id
-            reason = self.env["recurring.contract.close.reason"].browse(reason)
-        for contract in self:
-            if contract.state == "closed":
-                continue
-            # A closed contract never renews itself again.
-            vals = {
-                "close_reason_id": reason.id if reason else False,
-                "auto_renew": False,
-            }
-            if (
-                contract.state == "draft"
-                or not contract.date_end
-                or contract.date_end > date_close
-            ):
-                vals["date_end"] = max(date_close, contract.date_start)
-            contract.write(vals)
-            owes = contract.state != "draft" and (
-                next(contract._iter_periods(), None) is not None
-                or contract.period_ids.filtered(lambda p: p.state == "voided")
-            )
-            contract.state = "running" if owes else "closed"
-            contract.message_post(
-                body=_(
-                    "Contract closed on %(date)s (%(reason)s).",
-                    date=format_date(self.env, contract.date_end),
-                    reason=reason.name if reason else _("no reason given"),
-                )
-            )
-        return True
-
-    def action_renew(self, months=12, date_renew=None):
-        """Extend the term by ``months`` from the current end date, without a
-        gap. A closed contract renewed later does not bill the time it was
-        closed."""
-        if months < 1:
-            raise UserError(_("A contract is renewed for at least one month."))
-        date_renew = date_renew or fields.Date.context_today(self)
-        self.check_access("write")
-        for contract in self:
-            if not contract.date_end:
-                raise UserError(
-                    _(
-                        "Contract %(name)s has no end date to extend.",
-                        name=contract.name,
-                    )
-                )
-            old_end = contract.date_end
-            if contract.state == "closed" and date_renew > old_end + timedelta(1):
-                # sudo: see action_pause (write access checked above).
-                self.env["recurring.contract.suspension"].sudo().create(
-                    {
-                        "contract_id": contract.id,
-                        "date_start": old_end + timedelta(1),
-                        "date_end": date_renew - timedelta(1),
-                        "reason": "closed",
-                    }
-                )
-            contract.write(
-                {
-                    "date_end": schedule.extend_term(old_end, months),
-                    "state": "running"
-                    if contract.state == "closed"
-                    else contract.state,
-                }
-            )
-            # A log, not a message_post: automatic renewals run as the billing
-            # user, who has no email address to send from.
-            contract._message_log(
-                body=_(
-                    "Contract renewed: end date moved from %(old)s to %(new)s.",
-                    old=format_date(self.env, old_end),
-                    new=format_date(self.env, contract.date_end),
-                )
-            )
-        return True
 
     def action_view_sale_order(self):
         self.ensure_one()
@@ -871,23 +699,6 @@ class RecurringContract(models.Model):
     # -------------------------------------------------------------------------
     # MAIL
     # -------------------------------------------------------------------------
-
-    def _send_activation_notice(self):
-        """Tell the customer what will be billed, how often and from when,
-        before the first invoice arrives. Queued, never sent inline."""
-        template = self.env.ref(
-            "recurring_billing.mail_template_contract_activation",
-            raise_if_not_found=False,
-        )
-        if not template:
-            return
-        for contract in self.filtered(lambda c: c.partner_id.email):
-            contract.with_context(
-                mail_notify_force_send=False
-            ).message_post_with_source(
-                template,
-                subtype_xmlid="mail.mt_comment",
-            )
 
     def _cron_send_reminders(self):
         """The scheduled action ``recurring_billing.ir_cron_send_reminders``."""

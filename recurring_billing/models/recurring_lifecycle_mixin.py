@@ -1,0 +1,418 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import functools
+import itertools
+from datetime import timedelta
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import format_date, formatLang
+
+from ..tools import schedule
+
+
+class RecurringLifecycleMixin(models.AbstractModel):
+    """The life of a document billed every period: Start, Pause, Resume,
+    Close and Renew, and what each of their dialogs says before confirming
+    (computed by the billing code itself, so the words match the money).
+
+    ``recurring.contract`` uses it beside ``recurring.billable.mixin``: the
+    steps here change the document (state, end date, suspensions) and flag
+    the periods already billed that the change touches; the engine bills
+    or credits the difference at its next run.
+    """
+
+    _name = "recurring.lifecycle.mixin"
+    _description = "Start, Pause, Resume, Close and Renew"
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_start(self, notify=True):
+        """Start billing. ``notify``: email the customer the activation notice
+        (what is billed, how often, when the first invoice is issued); the
+        Start dialog says so and lets the user untick it."""
+        for contract in self:
+            if contract.state != "draft":
+                raise UserError(
+                    _(
+                        "Only a draft contract can be started (%(name)s).",
+                        name=contract.name,
+                    )
+                )
+            contract._check_billable()
+        self.write({"state": "running"})
+        for contract in self:
+            contract.message_post(body=_("Contract started."))
+        if notify:
+            self._send_activation_notice()
+        return True
+
+    def action_pause(self, date_pause=None):
+        """Pause from ``date_pause`` (default: today): nothing is billed from
+        that day until the contract resumes; what was used before is billed
+        (by days when the contract prorates)."""
+        date_pause = date_pause or fields.Date.context_today(self)
+        self.check_access("write")
+        for contract in self:
+            if contract.state != "running":
+                raise UserError(
+                    _(
+                        "Only a running contract can be paused (%(name)s).",
+                        name=contract.name,
+                    )
+                )
+            if date_pause < contract.date_start:
+                raise UserError(
+                    _(
+                        "Contract %(name)s cannot be paused before it starts.",
+                        name=contract.name,
+                    )
+                )
+        # sudo: suspensions are written only here and by resume/renew, for
+        # contracts the user may write (checked above).
+        self.env["recurring.contract.suspension"].sudo().create(
+            [{"contract_id": c.id, "date_start": date_pause} for c in self]
+        )
+        self.write({"state": "paused"})
+        for contract in self:
+            contract._flag_adjustments_from(date_pause)
+            contract.message_post(
+                body=_(
+                    "Contract paused: nothing is billed from %(date)s on.",
+                    date=format_date(self.env, date_pause),
+                )
+            )
+        return True
+
+    def action_resume(self, date_resume=None):
+        """Resume on ``date_resume`` (default: today): the days of the pause
+        are not billed; periods wholly inside it are skipped."""
+        date_resume = date_resume or fields.Date.context_today(self)
+        self.check_access("write")
+        for contract in self:
+            if contract.state != "paused":
+                raise UserError(
+                    _(
+                        "Only a paused contract can be resumed (%(name)s).",
+                        name=contract.name,
+                    )
+                )
+            # sudo: see action_pause (write access checked above).
+            pause = contract.sudo().suspension_ids.filtered(lambda s: not s.date_end)
+            paused_from = min(pause.mapped("date_start") or [date_resume])
+            for suspension in pause:
+                if date_resume <= suspension.date_start:
+                    suspension.unlink()  # resumed before it started: no pause
+                else:
+                    suspension.date_end = date_resume - timedelta(1)
+            contract.state = "running"
+            contract._flag_adjustments_from(paused_from)
+            contract._close_if_fully_billed()
+            contract.message_post(
+                body=_(
+                    "Contract resumed on %(date)s: the days of the pause are not "
+                    "billed.",
+                    date=format_date(self.env, date_resume),
+                )
+            )
+        return True
+
+    def action_close(self, date_close=None, reason=None):
+        """Close on ``date_close``: nothing after it is billed. Periods up to
+        that date still owed are billed first, then the contract closes
+        itself; a period billed in advance past that date is credited for
+        the unused days when the contract prorates (it stands otherwise)."""
+        date_close = date_close or fields.Date.context_today(self)
+        if isinstance(reason, int):  # over RPC, a record arrives as its id
+            reason = self.env["recurring.contract.close.reason"].browse(reason)
+        for contract in self:
+            if contract.state == "closed":
+                continue
+            # A closed contract never renews itself again.
+            vals = {
+                "close_reason_id": reason.id if reason else False,
+                "auto_renew": False,
+            }
+            if (
+                contract.state == "draft"
+                or not contract.date_end
+                or contract.date_end > date_close
+            ):
+                vals["date_end"] = max(date_close, contract.date_start)
+            contract.write(vals)
+            owes = contract.state != "draft" and (
+                next(contract._iter_periods(), None) is not None
+                or contract.period_ids.filtered(lambda p: p.state == "voided")
+            )
+            contract.state = "running" if owes else "closed"
+            contract.message_post(
+                body=_(
+                    "Contract closed on %(date)s (%(reason)s).",
+                    date=format_date(self.env, contract.date_end),
+                    reason=reason.name if reason else _("no reason given"),
+                )
+            )
+        return True
+
+    def action_renew(self, months=12, date_renew=None):
+        """Extend the term by ``months`` from the current end date, without a
+        gap. A closed contract renewed later does not bill the time it was
+        closed."""
+        if months < 1:
+            raise UserError(_("A contract is renewed for at least one month."))
+        date_renew = date_renew or fields.Date.context_today(self)
+        self.check_access("write")
+        for contract in self:
+            if not contract.date_end:
+                raise UserError(
+                    _(
+                        "Contract %(name)s has no end date to extend.",
+                        name=contract.name,
+                    )
+                )
+            old_end = contract.date_end
+            if contract.state == "closed" and date_renew > old_end + timedelta(1):
+                # sudo: see action_pause (write access checked above).
+                self.env["recurring.contract.suspension"].sudo().create(
+                    {
+                        "contract_id": contract.id,
+                        "date_start": old_end + timedelta(1),
+                        "date_end": date_renew - timedelta(1),
+                        "reason": "closed",
+                    }
+                )
+            contract.write(
+                {
+                    "date_end": schedule.extend_term(old_end, months),
+                    "state": "running"
+                    if contract.state == "closed"
+                    else contract.state,
+                }
+            )
+            # A log, not a message_post: automatic renewals run as the billing
+            # user, who has no email address to send from.
+            contract._message_log(
+                body=_(
+                    "Contract renewed: end date moved from %(old)s to %(new)s.",
+                    old=format_date(self.env, old_end),
+                    new=format_date(self.env, contract.date_end),
+                )
+            )
+        return True
+
+    def _send_activation_notice(self):
+        """Tell the customer what will be billed, how often and from when,
+        before the first invoice arrives. Queued, never sent inline."""
+        template = self.env.ref(
+            "recurring_billing.mail_template_contract_activation",
+            raise_if_not_found=False,
+        )
+        if not template:
+            return
+        for contract in self.filtered(lambda c: c.partner_id.email):
+            contract.with_context(
+                mail_notify_force_send=False
+            ).message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_comment",
+            )
+
+    # -------------------------------------------------------------------------
+    # WHAT EACH DIALOG SAYS (close, pause, resume)
+    # -------------------------------------------------------------------------
+
+    def _get_effective_close_date(self, date_request):
+        """When a close requested on ``date_request`` takes effect: after the
+        notice period, and not before the end of the minimum term."""
+        self.ensure_one()
+        dates = [date_request + timedelta(days=self.notice_days)]
+        if self.minimum_term_months:
+            dates.append(
+                schedule.extend_term(
+                    self.date_start - timedelta(days=1), self.minimum_term_months
+                )
+            )
+        return max(dates)
+
+    def _get_close_summary(self, date_close):
+        """What closing on ``date_close`` does to money, in words: said in the
+        close wizard before confirming. Computed by the same code as the
+        billing itself."""
+        self.ensure_one()
+        date_end = max(date_close, self.date_start)
+        if self.date_end and self.date_end < date_end:
+            date_end = self.date_end
+        if self.state == "draft":
+            return _("%(name)s: never billed, closes at once.", name=self.name)
+        sentences = [
+            _("Closes on %(date)s.", date=format_date(self.env, date_end)),
+        ]
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        owed = list(
+            schedule.iter_periods(
+                start_index=self._get_next_period_index(),
+                **self._get_schedule_args(date_end=date_end),
+            )
+        )
+        if owed:
+            amount = money(sum(self._get_period_amount(p) for p in owed))
+            sentences.append(
+                _(
+                    "The period still owed up to %(date)s is billed (%(amount)s), "
+                    "then the contract closes.",
+                    date=format_date(self.env, date_end),
+                    amount=amount,
+                )
+                if len(owed) == 1
+                else _(
+                    "%(count)s periods still owed up to %(date)s are billed "
+                    "(%(amount)s), then the contract closes.",
+                    count=len(owed),
+                    date=format_date(self.env, date_end),
+                    amount=amount,
+                )
+            )
+        sentences += self._get_adjustment_sentences(
+            self._get_adjustments(date_end=date_end),
+            _("credited for the days after the close"),
+        )
+        billed_until = self._get_billed_until()
+        if billed_until and billed_until > date_end and not self.prorate:
+            sentences.append(
+                _(
+                    "What is billed up to %(date)s stands: the contract does not "
+                    "prorate.",
+                    date=format_date(self.env, billed_until),
+                )
+            )
+        if len(sentences) == 1:
+            sentences.append(_("Nothing more is billed or credited."))
+        return "%s: %s" % (self.name, " ".join(sentences))
+
+    def _get_adjustment_sentences(self, adjustments, credit_reason):
+        """One sentence per period already billed whose amount changes."""
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        sentences = []
+        for period, differences in adjustments:
+            total = sum(differences.values())
+            sentences.append(
+                _(
+                    "%(start)s - %(end)s, billed in advance: %(amount)s " "%(reason)s.",
+                    start=format_date(self.env, period.date_start),
+                    end=format_date(self.env, period.date_end),
+                    amount=money(-total),
+                    reason=credit_reason,
+                )
+                if total < 0
+                else _(
+                    "%(start)s - %(end)s: %(amount)s more is billed.",
+                    start=format_date(self.env, period.date_start),
+                    end=format_date(self.env, period.date_end),
+                    amount=money(total),
+                )
+            )
+        return sentences
+
+    def _get_pause_summary(self, date_pause):
+        """What pausing from ``date_pause`` does to money, in words: said in
+        the Pause dialog before confirming, computed by the billing code."""
+        self.ensure_one()
+        off_windows = self._get_off_windows() + [(date_pause, None)]
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        sentences = [
+            _(
+                "Nothing is billed from %(date)s until the contract resumes.",
+                date=format_date(self.env, date_pause),
+            )
+        ]
+        owed = list(
+            itertools.takewhile(
+                lambda p: p.date_start < date_pause, self._iter_periods()
+            )
+        )
+        if owed:
+            amount = money(
+                sum(
+                    self.currency_id.round(
+                        sum(self._get_line_amounts(p, off_windows).values())
+                    )
+                    for p in owed
+                )
+            )
+            sentences.append(
+                _(
+                    "The period before the pause still owed is billed " "(%(amount)s).",
+                    amount=amount,
+                )
+                if len(owed) == 1
+                else _(
+                    "%(count)s periods before the pause still owed are billed "
+                    "(%(amount)s).",
+                    count=len(owed),
+                    amount=amount,
+                )
+            )
+        sentences += self._get_adjustment_sentences(
+            self._get_adjustments(off_windows=off_windows),
+            _("credited for the days of the pause"),
+        )
+        billed_until = self._get_billed_until()
+        if billed_until and billed_until >= date_pause and not self.prorate:
+            sentences.append(
+                _(
+                    "What is billed up to %(date)s stands: the contract does not "
+                    "prorate.",
+                    date=format_date(self.env, billed_until),
+                )
+            )
+        return "%s: %s" % (self.name, " ".join(sentences))
+
+    def _get_resume_summary(self, date_resume):
+        """What resuming on ``date_resume`` does to money, in words: said in
+        the Resume dialog before confirming."""
+        self.ensure_one()
+        pause = self.suspension_ids.filtered(lambda s: not s.date_end)
+        paused_from = min(pause.mapped("date_start") or [date_resume])
+        off_windows = [(s.date_start, s.date_end) for s in self.suspension_ids - pause]
+        if date_resume > paused_from:
+            off_windows.append((paused_from, date_resume - timedelta(1)))
+        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
+        days = (date_resume - paused_from).days
+        sentences = [
+            _(
+                "Billing resumes on %(date)s; the %(days)s days paused from "
+                "%(start)s are not billed.",
+                date=format_date(self.env, date_resume),
+                days=days,
+                start=format_date(self.env, paused_from),
+            )
+            if days > 0
+            else _(
+                "Billing resumes on %(date)s: nothing was paused.",
+                date=format_date(self.env, date_resume),
+            )
+        ]
+        sentences += self._get_adjustment_sentences(
+            self._get_adjustments(off_windows=off_windows),
+            _("credited"),
+        )
+        # The first period that bills something again (periods wholly inside
+        # the pause are skipped, never billed).
+        for period in itertools.islice(self._iter_periods(), 500):
+            amount = self.currency_id.round(
+                sum(self._get_line_amounts(period, off_windows).values())
+            )
+            if amount:
+                sentences.append(
+                    _(
+                        "Next invoice: %(start)s - %(end)s, %(amount)s, "
+                        "scheduled for %(date)s.",
+                        start=format_date(self.env, period.date_start),
+                        end=format_date(self.env, period.date_end),
+                        amount=money(amount),
+                        date=format_date(self.env, period.invoice_date),
+                    )
+                )
+                break
+        return "%s: %s" % (self.name, " ".join(sentences))
