@@ -3,11 +3,11 @@
     "name": "Recurring Billing",
     "summary": "Recurring contracts that draft, post and send their invoices "
     "every period, exactly once",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",
-    "website": "https://example.com/recurring_billing",
+    "website": "https://github.com/recurring-billing/recurring_billing",
     "depends": ["account", "sale_management", "portal"],
     "external_dependencies": {"python": ["python-dateutil"]},
     "data": [
