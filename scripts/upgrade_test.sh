@@ -25,7 +25,6 @@ done
 
 require_odoo
 ensure_venv
-ensure_pg
 cd "$ROOT"
 start=$(date +%s)
 
@@ -50,6 +49,7 @@ git -C "$ROOT" rev-parse -q --verify "refs/tags/$FROM^{commit}" >/dev/null ||
     git -C "$ROOT" rev-parse -q --verify "$FROM^{commit}" >/dev/null ||
     die "no such tag or commit: $FROM"
 say "upgrade test: $FROM -> working tree ($WORKING)"
+ensure_pg
 
 DB="${RB_UPGRADE_DB:-rb_upgrade}"
 LOGS="$STATE/logs/$DB"; mkdir -p "$LOGS"; rm -f "$LOGS"/*.log
