@@ -13,7 +13,9 @@
 #   4. odoo-bin (from $ODOO_SRC, run by that virtualenv's python) with an
 #      addons path of Odoo's own addons only: the installed addon is found
 #      through the `odoo.addons` namespace in site-packages. A fresh database,
-#      `-i recurring_billing` with demo data, the log checked;
+#      `-i recurring_billing` without demo data (step 2 of `make test` loads
+#      the demo data already; here every file the manifest names, demo
+#      included, must be in the installed package), the log checked;
 #   5. the module is installed, and Odoo loaded it from site-packages.
 source "$(dirname "$0")/lib.sh"
 require_odoo
@@ -53,6 +55,20 @@ say "pip install --no-deps $WHEEL into $WVENV"
 SITE=$("$WPY" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
 [ -f "$SITE/odoo/addons/recurring_billing/__manifest__.py" ] ||
     die "the wheel did not install odoo/addons/recurring_billing into $SITE"
+# Every file the manifest names (data, demo, asset globs) is in the package:
+# whool packs only what git tracks.
+"$WPY" - "$SITE/odoo/addons/recurring_billing" <<'PY' || die "the wheel lacks files the manifest names"
+import ast, glob, os, sys
+addon = sys.argv[1]
+manifest = ast.literal_eval(open(os.path.join(addon, "__manifest__.py")).read())
+names = manifest.get("data", []) + manifest.get("demo", [])
+names += [g.split("/", 1)[1] for globs in manifest.get("assets", {}).values() for g in globs]
+missing = [n for n in names if not glob.glob(os.path.join(addon, n))]
+missing += [n for n in ("static/description/index.html", "static/description/icon.png", "README.rst")
+            if not os.path.exists(os.path.join(addon, n))]
+print("\n".join(f"missing from the wheel: {n}" for n in missing) or f"the wheel holds the {len(names)} files the manifest names")
+sys.exit(1 if missing else 0)
+PY
 
 CFG="$STATE/$DB.cfg"
 write_odoo_cfg "$CFG" "$DB" 0
@@ -64,7 +80,7 @@ say "fresh database $DB: odoo-bin -i recurring_billing from the installed wheel"
 drop_db "$DB"
 # From a folder outside the repository: nothing of it on sys.path.
 (cd "$WORK" && "$WPY" "$ODOO_SRC/odoo-bin" -c "$CFG" -d "$DB" -i recurring_billing \
-    --no-http --stop-after-init --log-level=info) >"$LOGS/install.log" 2>&1 ||
+    --without-demo=all --no-http --stop-after-init --log-level=info) >"$LOGS/install.log" 2>&1 ||
     { tail -40 "$LOGS/install.log"; die "installing from the wheel failed (see $LOGS/install.log)"; }
 "$PY" scripts/checklog.py "$LOGS/install.log"
 
