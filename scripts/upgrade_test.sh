@@ -52,6 +52,7 @@ say "upgrade test: $FROM -> working tree ($WORKING)"
 ensure_pg
 
 DB="${RB_UPGRADE_DB:-rb_upgrade}"
+CHECK_TIMEOUT="${RB_UPGRADE_CHECK_TIMEOUT:-600}"  # seconds; a check takes ~30 s
 LOGS="$STATE/logs/$DB"; mkdir -p "$LOGS"; rm -f "$LOGS"/*.log
 OLD="$STATE/upgrade/$FROM"
 rm -rf "$OLD"; mkdir -p "$OLD"
@@ -74,10 +75,15 @@ run_odoo() {  # $1 = log name, then odoo-bin arguments
 run_check() {  # $1 = log name, then upgrade_check.py arguments
     local log="$LOGS/$1.log"; shift
     set +e
-    PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" "$PY" scripts/upgrade_check.py "$@" \
-        --db "$DB" --state "$LOGS/state.json" 2>&1 | tee "$log" | grep -E '^(ok|FAIL|prepared|upgrade check)'
+    # A time limit: a billing run that makes no progress must fail the test,
+    # not hang CI (seen with a migration that changed billed contracts'
+    # interval: the engine claimed the same contracts again and again).
+    PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" timeout --kill-after=30 "$CHECK_TIMEOUT" \
+        "$PY" scripts/upgrade_check.py "$@" --db "$DB" --state "$LOGS/state.json" 2>&1 |
+        tee "$log" | grep --line-buffered -E '^(ok|FAIL|prepared|upgrade check)'
     local rc=${PIPESTATUS[0]}
     set -e
+    [ "$rc" = 124 ] && say "upgrade_check.py $1 did not finish within $CHECK_TIMEOUT s"
     [ "$rc" = 0 ] || { tail -30 "$log"; die "upgrade check failed: $1 (see $log)"; }
     "$PY" scripts/checklog.py "$log"
 }
