@@ -1,7 +1,7 @@
 # recurring_billing: every target sets up what it needs (virtualenv, the
 # project's own PostgreSQL cluster, Debian packages when run as root).
 # Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18).
-.PHONY: demo test test-core lint faults host-tests bench wheel clean
+.PHONY: demo test test-core lint faults host-tests bench wheel clean upgrade-test wheel-test readme
 
 demo:     ## fresh demo database, one billing run, summary, serve on :8069
 	bash scripts/demo.sh
@@ -29,3 +29,12 @@ wheel:    ## build the installable wheel into dist/
 
 clean:    ## stop the cluster and remove .local/ (databases, logs)
 	bash -c 'source scripts/lib.sh; d=$$(pg_data_dir); [ -f "$$d/PG_VERSION" ] && pg_run "$$(pg_bin)/pg_ctl" -D "$$d" stop -m fast || true; rm -rf "$$ROOT/.local" "$$(dirname $$d)"'
+
+upgrade-test: ## the previous release tag installed, billed, upgraded to the working tree, checked; ARGS="--from TAG"
+	bash scripts/upgrade_test.sh $(ARGS)
+
+wheel-test: ## make wheel, pip install it into a clean virtualenv, odoo-bin -i recurring_billing from it
+	bash scripts/wheel_test.sh
+
+readme:   ## regenerate recurring_billing/README.rst from recurring_billing/readme/*.md
+	bash -c 'source scripts/lib.sh; ensure_venv; "$$PY" "$$ROOT/scripts/gen_readme.py" || true'

@@ -7,7 +7,7 @@
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",
-    "website": "https://example.com/recurring_billing",
+    "website": "https://github.com/recurring-billing/recurring_billing",
     "depends": ["account", "sale_management", "portal"],
     "external_dependencies": {"python": ["python-dateutil"]},
     "data": [

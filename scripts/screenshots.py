@@ -21,6 +21,12 @@ and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
 * portal_contracts.png           /my/contracts as the customer's portal user
 * portal_contract.png            /my/contracts/<id>, full page
 * contract_pdf_page1.png         first page of the contract PDF (pdftoppm)
+* apps_page.png                  Apps > search "Recurring Billing" > Module Info:
+                                 the module's description page
+                                 (static/description/index.html), whole page
+
+``--only apps`` (or ``backoffice``, ``portal``, comma-separated) takes only
+those shots.
 
 Side effects on the database, kept to a minimum: the admin user's language is
 switched to en_US for the English shots and es_ES for the Spanish one, then
@@ -374,7 +380,58 @@ def browser_as(odoo):
 FORM_READY = '.o_form_view .o_form_sheet .o_field_widget[name="partner_id"]'
 
 
-def backoffice_shots(args, out, contract_id):
+def apps_page_shot(browser, base, out):
+    """Apps, the default "Apps" filter removed, search "Recurring Billing",
+    the card's Module Info: the description page as Odoo shows it. Fails
+    when one of its images does not load (a wrong relative src)."""
+    browser.navigate(f"{base}/odoo/apps")
+    browser.wait_for(".o_modules_kanban .o_kanban_record")
+    # The action filters on applications; this addon is not one.
+    browser.click(".o_searchview_facet .o_facet_remove")
+    browser.wait_for(".o_searchview:not(:has(.o_searchview_facet))")
+    browser.evaluate("document.querySelector('.o_searchview_input').focus()")
+    browser.send("Input.insertText", {"text": "Recurring Billing"})
+    for kind in ("keyDown", "keyUp"):
+        browser.send(
+            "Input.dispatchKeyEvent",
+            {
+                "type": kind,
+                "key": "Enter",
+                "code": "Enter",
+                "windowsVirtualKeyCode": 13,
+            },
+        )
+    card = (
+        "[...document.querySelectorAll('.o_modules_kanban .o_kanban_record')]"
+        ".filter(e => e.innerText.includes('Recurring Billing'))"
+    )
+    browser.wait_for(".o_searchview_facet")
+    deadline = time.monotonic() + PAGE_TIMEOUT
+    while browser.evaluate(f"{card}.length") != 1:
+        if time.monotonic() > deadline:
+            raise CDPError("Apps: no single 'Recurring Billing' card after the search")
+        time.sleep(0.5)
+    browser.evaluate(f"{card}[0].querySelector('.o_dropdown_kanban button').click()")
+    browser.wait_for(".dropdown-menu .dropdown-item", settle=0.3)
+    browser.click(".dropdown-menu .dropdown-item", text="Module Info")
+    browser.wait_for('.o_form_view .o_field_widget[name="description_html"] img')
+    images = "[...document.querySelectorAll('[name=\"description_html\"] img')]"
+    deadline = time.monotonic() + PAGE_TIMEOUT
+    while not browser.evaluate(f"{images}.every(i => i.complete)"):
+        if time.monotonic() > deadline:
+            raise CDPError("Apps: the description's images did not finish loading")
+        time.sleep(0.5)
+    broken = browser.evaluate(
+        f"{images}.filter(i => !i.naturalWidth).map(i => i.getAttribute('src'))"
+    )
+    if broken:
+        raise CDPError(f"Apps: images of the description did not load: {broken}")
+    count = browser.evaluate(f"{images}.length")
+    log(f"Apps: module info of Recurring Billing, {count} images loaded")
+    browser.screenshot(out / "apps_page.png", full_page=True, max_height=12000)
+
+
+def backoffice_shots(args, out, contract_id, shots=("backoffice", "apps")):
     base = args.base_url.rstrip("/")
     admin = Odoo(base, args.db, args.login, args.password)
     original_lang = admin.call("res.users", "read", [admin.uid], ["lang"])[0]["lang"]
@@ -404,6 +461,10 @@ def backoffice_shots(args, out, contract_id):
         # A new session after a language change: its context holds the lang.
         session = Odoo(base, args.db, args.login, args.password)
         with browser_as(session) as browser:
+            if "apps" in shots:
+                apps_page_shot(browser, base, out)
+            if "backoffice" not in shots:
+                return
             browser.navigate(f"{base}/odoo/{ACTION}")
             browser.wait_for(".o_list_view .o_data_row")
             browser.screenshot(out / "contract_list.png")
@@ -634,7 +695,16 @@ def main():
         metavar="SECONDS",
         help="wait up to this long for the server to answer /web/login",
     )
+    parser.add_argument(
+        "--only",
+        default="backoffice,workspace,portal,apps",
+        help="comma-separated: backoffice, workspace, portal, apps (default: all)",
+    )
     args = parser.parse_args()
+    shots = set(args.only.split(","))
+    known = {"backoffice", "workspace", "portal", "apps"}
+    if shots - known:
+        sys.exit(f"--only: unknown shots {shots - known}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     base = args.base_url.rstrip("/")
@@ -665,9 +735,12 @@ def main():
     partner_id = contracts[0]["partner_id"][0]
     log(f"contract {contracts[0]['name']} (id {contract_id}), partner id {partner_id}")
 
-    backoffice_shots(args, out, contract_id)
-    workspace_shots(args, out, contract_id)
-    portal_shots(args, out, admin, contract_id, partner_id)
+    if shots & {"backoffice", "apps"}:
+        backoffice_shots(args, out, contract_id, shots)
+    if "workspace" in shots:
+        workspace_shots(args, out, contract_id)
+    if "portal" in shots:
+        portal_shots(args, out, admin, contract_id, partner_id)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command (`make test`): lint, a fresh database with the addon
 # installed, the whole suite under pytest-odoo with the HTTP server (tours run
-# in Chromium), the fault suite, and a log check that fails on any ERROR or
-# WARNING line. Extra arguments go to pytest, e.g.
+# in Chromium), the fault suite, the host tests, the upgrade test from the
+# previous release, the wheel test, and a log check that fails on any ERROR
+# or WARNING line. Extra arguments go to pytest, e.g.
 #   scripts/test.sh recurring_billing/tests/test_schedule.py -k leap
 source "$(dirname "$0")/lib.sh"
 setup_all
@@ -70,4 +71,20 @@ if [ $# -eq 0 ]; then
         say "host tests skipped (RB_SKIP_HOST_TESTS)"
     fi
 fi
+# The addon as users get it: the previous release's database upgraded to
+# the working tree (scripts/upgrade_test.sh), and the wheel installed into a
+# clean virtualenv and Odoo installing the addon from it (scripts/wheel_test.sh).
+for step in upgrade wheel; do
+    [ $# -eq 0 ] || break
+    skip="RB_SKIP_${step^^}"
+    if [ -z "${!skip:-}" ]; then
+        say "$step test (scripts/${step}_test.sh)"
+        RB_UPGRADE_DB="rb_upgrade_${DB#rb_}" RB_WHEEL_DB="rb_wheel_${DB#rb_}" \
+            bash "$ROOT/scripts/${step}_test.sh"
+    elif [ -n "${CI:-}" ]; then
+        die "$skip is for developers: CI always runs the $step test"
+    else
+        say "$step test skipped ($skip)"
+    fi
+done
 say "all green in $(( $(date +%s) - start )) s"
