@@ -496,6 +496,7 @@ class RecurringBillingEngine(models.AbstractModel):
         ``_get_line_amounts``, i.e. the schedule core."""
         budget = self._get_batch_size()
         plans, errors = [], {}
+        stale = self.env["recurring.contract"]
         for contract in contracts:
             if budget <= 0:
                 break
@@ -512,6 +513,8 @@ class RecurringBillingEngine(models.AbstractModel):
             if not items:
                 if contract.adjustment_pending:
                     plans.append((contract, ()))  # nothing to adjust: unflag
+                else:
+                    stale |= contract
                 continue
             blockers = contract._get_billing_blockers(date_ref)
             if blockers:
@@ -519,7 +522,20 @@ class RecurringBillingEngine(models.AbstractModel):
                 continue
             plans.append((contract, tuple(items)))
             budget -= sum(1 for kind, _period, _amounts in items if kind != "skip")
+        if stale:
+            self._refresh_next_dates(stale)
         return plans, errors
+
+    @api.model
+    def _refresh_next_dates(self, contracts):
+        """``contracts`` were selected as due by their stored next invoice
+        date, but their schedule owes nothing: the stored date is stale (a
+        change made behind the ORM's back, by SQL or a migration). Compute it
+        again, or the run would claim them again and again without end."""
+        Contract = self.env["recurring.contract"]
+        for name in ("next_period_start", "next_invoice_date"):
+            self.env.add_to_compute(Contract._fields[name], contracts)
+        contracts.flush_recordset(["next_period_start", "next_invoice_date"])
 
     @api.model
     def _create_invoices(self, plans, date_ref):

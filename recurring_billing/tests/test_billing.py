@@ -72,6 +72,23 @@ class TestBilling(RecurringBillingCommon):
         self.assertEqual(self.env["mail.message"].search_count([]), messages_before)
         self.assertEqual(len(contract.period_ids), 1)
 
+    def test_stale_next_date_does_not_loop_the_run(self):
+        # A change made behind the ORM's back (SQL, a migration) leaves the
+        # stored next invoice date in the past while the schedule owes
+        # nothing: the run used to claim the contract again and again.
+        contract = self.create_contract(start=date(2026, 1, 1))
+        self.bill(contract, date(2026, 1, 15))
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE recurring_contract SET next_invoice_date = %s WHERE id = %s",
+            (date(2026, 1, 10), contract.id),
+        )
+        self.env.invalidate_all()
+        done = self.Contract._cron_generate_invoices(date_ref=date(2026, 1, 20))
+        self.assertEqual(done, 1)  # claimed once, then never again
+        self.assertEqual(contract.next_invoice_date, date(2026, 2, 1))
+        self.assertEqual(len(contract.period_ids), 1)
+
     def test_nothing_due_before_start(self):
         contract = self.create_contract(start=date(2026, 6, 1))
         self.assertFalse(self.bill(contract, date(2026, 5, 31)))
