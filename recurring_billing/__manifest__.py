@@ -3,7 +3,7 @@
     "name": "Recurring Billing",
     "summary": "Recurring contracts that draft, post and send their invoices "
     "every period, exactly once",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",
@@ -20,6 +20,7 @@
         "data/ir_cron_data.xml",
         "data/recurring_contract_close_reason_data.xml",
         "data/mail_template_data.xml",
+        "data/ir_cron_revenue_data.xml",
         # The wizards' actions first: the contract form's buttons use them.
         "wizard/recurring_contract_close_wizard_views.xml",
         "wizard/recurring_contract_renew_wizard_views.xml",
@@ -33,6 +34,9 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/recurring_contract_portal_templates.xml",
+        "views/recurring_mrr_movement_views.xml",
+        "views/recurring_forecast_line_views.xml",
+        "views/recurring_revenue_dashboard_views.xml",
         # Last: the menus reference the actions defined above.
         "views/recurring_billing_menus.xml",
     ],
@@ -40,6 +44,9 @@
         "demo/recurring_billing_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "recurring_billing/static/src/revenue_dashboard/*",
+        ],
         "web.assets_tests": [
             "recurring_billing/static/tests/tours/*.js",
         ],

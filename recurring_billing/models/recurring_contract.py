@@ -16,6 +16,7 @@ class RecurringContract(models.Model):
     _inherit = [
         "recurring.billing.terms.mixin",
         "recurring.billable.mixin",
+        "recurring.mrr.mixin",
         "portal.mixin",
         "mail.thread",
         "mail.activity.mixin",
@@ -201,9 +202,18 @@ class RecurringContract(models.Model):
     )
     recurring_monthly = fields.Monetary(
         string="MRR",
-        compute="_compute_amounts",
+        compute="_compute_recurring_monthly",
         store=True,
-        help="Untaxed amount per period, normalised to one month.",
+        help="Monthly recurring revenue today: the untaxed amount per period "
+        "of the lines billed today, normalised to one month. Zero while the "
+        "contract does not bill (draft, paused, closed); a contract closing "
+        "on a future date counts until that date.",
+    )
+    mrr_movement_ids = fields.One2many(
+        comodel_name="recurring.mrr.movement",
+        inverse_name="contract_id",
+        string="MRR Movements",
+        copy=False,
     )
 
     close_reason_id = fields.Many2one(
@@ -354,15 +364,27 @@ class RecurringContract(models.Model):
             contract.amount_untaxed = sum(lines.mapped("price_subtotal"))
             contract.amount_total = sum(lines.mapped("price_total"))
             contract.amount_tax = contract.amount_total - contract.amount_untaxed
-            months = (
-                schedule.months_per_period(
-                    contract.recurring_rule_type, contract.recurring_interval
-                )
-                if contract.recurring_interval >= 1
-                else 1.0
-            )
-            contract.recurring_monthly = contract.currency_id.round(
-                contract.amount_untaxed / months
+
+    @api.depends(
+        "state",
+        "date_start",
+        "date_end",
+        "auto_renew",
+        "recurring_interval",
+        "recurring_rule_type",
+        "line_ids.price_subtotal",
+        "line_ids.date_start",
+        "line_ids.date_end",
+        "suspension_ids.date_start",
+        "suspension_ids.date_end",
+        "period_ids",
+    )
+    def _compute_recurring_monthly(self):
+        # As of today: the daily _cron_refresh_mrr recomputes it when the
+        # calendar alone changes it (a future close or pause has come).
+        for contract in self:
+            contract.recurring_monthly = (
+                contract._get_mrr_on(contract._get_mrr_date()) if contract.id else 0.0
             )
 
     @api.depends(
@@ -524,6 +546,7 @@ class RecurringContract(models.Model):
                 )
             contract._check_billable()
         self.write({"state": "running"})
+        self._sync_mrr_movements()
         for contract in self:
             contract.message_post(body=_("Contract started."))
         self._send_activation_notice()
@@ -556,6 +579,7 @@ class RecurringContract(models.Model):
             [{"contract_id": c.id, "date_start": date_pause} for c in self]
         )
         self.write({"state": "paused"})
+        self._sync_mrr_movements()
         for contract in self:
             contract._flag_adjustments_from(date_pause)
             contract.message_post(
@@ -588,6 +612,7 @@ class RecurringContract(models.Model):
                 else:
                     suspension.date_end = date_resume - timedelta(1)
             contract.state = "running"
+            contract._sync_mrr_movements()
             contract._flag_adjustments_from(paused_from)
             contract._close_if_fully_billed()
             contract.message_post(
@@ -627,6 +652,7 @@ class RecurringContract(models.Model):
                 or contract.period_ids.filtered(lambda p: p.state == "voided")
             )
             contract.state = "running" if owes else "closed"
+            contract._sync_mrr_movements()
             contract.message_post(
                 body=_(
                     "Contract closed on %(date)s (%(reason)s).",
@@ -671,6 +697,7 @@ class RecurringContract(models.Model):
                     else contract.state,
                 }
             )
+            contract._sync_mrr_movements()
             # A log, not a message_post: automatic renewals run as the billing
             # user, who has no email address to send from.
             contract._message_log(
