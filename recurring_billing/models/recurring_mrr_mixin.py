@@ -1,7 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
 from odoo import api, models
 
 from ..tools import schedule
+
+_logger = logging.getLogger(__name__)
 
 
 class RecurringMrrMixin(models.AbstractModel):
@@ -81,6 +85,23 @@ class RecurringMrrMixin(models.AbstractModel):
         Called by every lifecycle step (start, line change, pause, resume,
         close, renew) and by the migration that builds the history."""
         self.env["recurring.mrr.movement"]._sync_contracts(self)
+
+    @api.model
+    def _build_mrr_history(self, batch_size=500):
+        """The movements and MRR field of every contract that ever billed,
+        from its life (the 18.0.1.2.0 migration; safe to run again: the
+        sync is idempotent). Returns the number of contracts synced."""
+        contracts = self.with_context(active_test=False).search(
+            [("state", "!=", "draft")], order="id"
+        )
+        for start in range(0, len(contracts), batch_size):
+            batch = contracts[start : start + batch_size]
+            batch._sync_mrr_movements()
+            self.env.add_to_compute(self._fields["recurring_monthly"], batch)
+            batch._recompute_recordset(["recurring_monthly"])
+            self.env.invalidate_all()
+        _logger.info("MRR history built for %s contracts", len(contracts))
+        return len(contracts)
 
     @api.model
     def _cron_refresh_mrr(self):

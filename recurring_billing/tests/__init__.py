@@ -10,3 +10,4 @@ from . import test_security
 from . import test_mrr_core
 from . import test_mrr
 from . import test_forecast
+from . import test_revenue_tour

@@ -99,6 +99,21 @@ class TestMrrMovements(RecurringBillingCommon):
         after = self.Movement.search([("contract_id", "=", contract.id)])
         self.assertEqual(after, before)
 
+    def test_history_built_for_contracts_without_movements(self):
+        """The 18.0.1.2.0 migration's builder, on contracts from before the
+        movements: the same history as if they had been written live."""
+        monthly = self.scripted_history("monthly", 100.0, bill=False)
+        yearly = self.scripted_history("yearly", 1200.0, bill=False)
+        renewed = self.create_contract(start=D(2026, 1, 1), date_end=D(2026, 3, 31))
+        self.bill(renewed, D(2026, 3, 1))
+        renewed.action_renew(months=3, date_renew=D(2026, 6, 1))
+        contracts = monthly | yearly | renewed
+        live = {c: self.movements(c) for c in contracts}
+        self.Movement.sudo().search([("contract_id", "in", contracts.ids)]).unlink()
+        self.assertGreaterEqual(self.Contract._build_mrr_history(), 3)
+        self.assertEqual({c: self.movements(c) for c in contracts}, live)
+        self.assertEqual(self.movements(yearly), self.SCRIPTED)
+
     def test_resume_before_pause_starts_removes_churn(self):
         contract = self.create_contract(start=D(2026, 1, 1))
         contract.action_pause(D(2026, 7, 1))
