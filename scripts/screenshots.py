@@ -15,6 +15,14 @@ and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
 * portal_contracts.png           /my/contracts as the customer's portal user
 * portal_contract.png            /my/contracts/<id>, full page
 * contract_pdf_page1.png         first page of the contract PDF (pdftoppm)
+* revenue_dashboard.png          the revenue dashboard (issue 14)
+* mrr_movements_graph.png        MRR movements: timeline by month and kind
+* mrr_movements_pivot.png        MRR movements: breakdown by month and kind
+* revenue_forecast_pivot.png     forecast of the next 12 months by customer
+
+``--only revenue`` takes the last four only, on any database with contracts
+(the README's come from the dashboard benchmark's 10,000 contracts:
+``bash scripts/bench_dashboard.sh``, then an Odoo server on that database).
 
 Side effects on the database, kept to a minimum: the admin user's language is
 switched to en_US for the English shots and es_ES for the Spanish one, then
@@ -517,6 +525,33 @@ def portal_shots(args, out, admin, contract_id, partner_id):
         log(f"wrote {target}")
 
 
+REVENUE_ACTION = "action-recurring_billing.action_recurring_revenue_dashboard"
+MOVEMENTS_ACTION = "action-recurring_billing.action_recurring_mrr_movement"
+FORECAST_ACTION = "action-recurring_billing.action_recurring_forecast_line"
+
+
+def revenue_shots(args, out):
+    """The revenue dashboard and its reports, in English."""
+    base = args.base_url.rstrip("/")
+    session = Odoo(base, args.db, args.login, args.password)
+    with browser_as(session) as browser:
+        browser.navigate(f"{base}/odoo/{REVENUE_ACTION}")
+        browser.wait_for("canvas.o_rb_chart_forecast", settle=3)
+        browser.screenshot(out / "revenue_dashboard.png", full_page=True)
+
+        browser.navigate(f"{base}/odoo/{MOVEMENTS_ACTION}")
+        browser.wait_for(".o_graph_view canvas", settle=3)
+        browser.screenshot(out / "mrr_movements_graph.png")
+
+        browser.click(".o_switch_view.o_pivot")
+        browser.wait_for(".o_pivot_view table", settle=2)
+        browser.screenshot(out / "mrr_movements_pivot.png")
+
+        browser.navigate(f"{base}/odoo/{FORECAST_ACTION}")
+        browser.wait_for(".o_pivot_view table", settle=2)
+        browser.screenshot(out / "revenue_forecast_pivot.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base-url", default="http://localhost:8069")
@@ -524,6 +559,11 @@ def main():
     parser.add_argument("--out", default="docs/screenshots")
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
+    parser.add_argument(
+        "--only",
+        choices=("revenue",),
+        help="take only these shots (revenue: the dashboard and its reports)",
+    )
     parser.add_argument(
         "--wait",
         type=int,
@@ -547,6 +587,10 @@ def main():
             sys.exit(f"{base}/web/login does not answer 200: is the demo server up?")
         time.sleep(5)
 
+    if args.only == "revenue":
+        revenue_shots(args, out)
+        return
+
     admin = Odoo(base, args.db, args.login, args.password)
     contracts = admin.call(
         "recurring.contract",
@@ -564,6 +608,7 @@ def main():
 
     backoffice_shots(args, out, contract_id)
     portal_shots(args, out, admin, contract_id, partner_id)
+    revenue_shots(args, out)
 
 
 if __name__ == "__main__":
