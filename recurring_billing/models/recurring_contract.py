@@ -352,12 +352,7 @@ class RecurringContract(models.Model):
                 period.invoice_date if period and contract.state == "running" else False
             )
 
-    @api.depends(
-        "line_ids.price_subtotal",
-        "line_ids.price_total",
-        "recurring_interval",
-        "recurring_rule_type",
-    )
+    @api.depends("line_ids.price_subtotal", "line_ids.price_total")
     def _compute_amounts(self):
         for contract in self:
             lines = contract.line_ids.filtered(lambda line: not line.display_type)
@@ -377,9 +372,10 @@ class RecurringContract(models.Model):
         "line_ids.date_end",
         "suspension_ids.date_start",
         "suspension_ids.date_end",
-        "period_ids",
     )
     def _compute_recurring_monthly(self):
+        # Not on the ledger (period_ids): the engine writes it for every
+        # invoice, and it changes nothing here but a close (the state).
         # As of today: the daily _cron_refresh_mrr recomputes it when the
         # calendar alone changes it (a future close or pause has come).
         for contract in self:
