@@ -76,17 +76,18 @@ def prepare(db, contracts, batch=500, seed=14):
                 )
                 price = rng.choice([29.0, 49.0, 99.0, 199.0, 499.0])
                 product = products[n % len(products)]
+                date_end = False
+                if rng.random() < 0.15:  # ending, in the past or the future
+                    date_end = start + timedelta(days=rng.randint(30, 1100))
                 lines = []
+                last_day = min(today, date_end) if date_end else today
                 if rng.random() < 0.3:  # a change from a date: up or down
-                    days = rng.randint(1, (today - start).days)
+                    days = rng.randint(1, (last_day - start).days)
                     change = start + timedelta(days=days)
                     lines.append((price, None, change - timedelta(days=1)))
                     lines.append((price * rng.choice([0.5, 1.5, 2.0]), change, None))
                 else:
                     lines.append((price, None, None))
-                date_end = False
-                if rng.random() < 0.15:  # ending, in the past or the future
-                    date_end = start + timedelta(days=rng.randint(30, 1100))
                 vals_list.append(
                     {
                         "partner_id": partners[n % len(partners)].id,

@@ -32,6 +32,8 @@ if [ -z "$REUSE" ] || ! psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE 
     say "installing recurring_billing in $DB"
     odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --without-demo=all \
         --stop-after-init --no-http --log-level=warn
+fi
+if [ "$(psql -d "$DB" -qtAc "SELECT count(*) FROM recurring_contract")" = 0 ]; then
     say "creating $CONTRACTS contracts with their movements"
     "$PY" bench/dashboard.py prepare --cfg "$CFG" --db "$DB" --contracts "$CONTRACTS" | tee "$STATE/bench_dashboard_prepare.log"
     psql -d "$DB" -qc "VACUUM ANALYZE"

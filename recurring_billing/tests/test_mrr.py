@@ -8,6 +8,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import RecurringBillingCommon
@@ -355,6 +356,21 @@ class TestRevenueMetrics(RecurringBillingCommon):
             ._get_metrics(D(2026, 1, 1), D(2026, 1, 31))
         )
         self.assertEqual((metrics["mrr_end"], metrics["new"]), (100.0, 100.0))
+
+    def test_portal_user_gets_no_figures(self):
+        portal = self.env["res.users"].create(
+            {
+                "name": "Portal",
+                "login": "rb_portal_figures",
+                "groups_id": [Command.set([self.env.ref("base.group_portal").id])],
+            }
+        )
+        self.contract(self.partner_a, 100.0)
+        Report = self.env["recurring.revenue.report"].with_user(portal)
+        with self.assertRaises(AccessError):
+            Report.get_dashboard_data()
+        with self.assertRaises(AccessError):
+            self.env["recurring.forecast.line"].with_user(portal).action_refresh()
 
     @freeze_time("2026-03-20")
     def test_dashboard_data(self):
