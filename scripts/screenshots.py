@@ -535,9 +535,22 @@ def revenue_shots(args, out):
     base = args.base_url.rstrip("/")
     session = Odoo(base, args.db, args.login, args.password)
     with browser_as(session) as browser:
+        # A window tall enough for the whole dashboard from the start: a
+        # full-page capture resizes the page, and Chart.js's canvases come
+        # out blank from that resize.
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": WINDOW[0],
+                "height": 1000,
+                "deviceScaleFactor": 1,
+                "mobile": False,
+            },
+        )
         browser.navigate(f"{base}/odoo/{REVENUE_ACTION}")
         browser.wait_for("canvas.o_rb_chart_forecast", settle=3)
-        browser.screenshot(out / "revenue_dashboard.png", full_page=True)
+        browser.screenshot(out / "revenue_dashboard.png")
+        browser.send("Emulation.clearDeviceMetricsOverride")
 
         browser.navigate(f"{base}/odoo/{MOVEMENTS_ACTION}")
         browser.wait_for(".o_graph_view canvas", settle=3)

@@ -100,6 +100,9 @@ export class RevenueDashboard extends Component {
             new window.Chart(this.timelineRef.el, {
                 data: { labels, datasets },
                 options: {
+                    // Drawn at once: a figure, not a show (and a resize
+                    // redraws it without starting again from zero).
+                    animation: false,
                     maintainAspectRatio: false,
                     scales: {
                         x: { stacked: true },
@@ -122,7 +125,7 @@ export class RevenueDashboard extends Component {
                         },
                     ],
                 },
-                options: { maintainAspectRatio: false },
+                options: { animation: false, maintainAspectRatio: false },
             })
         );
     }
