@@ -1,7 +1,7 @@
 # recurring_billing: every target sets up what it needs (virtualenv, the
 # project's own PostgreSQL cluster, Debian packages when run as root).
 # Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18).
-.PHONY: demo test test-core lint faults host-tests bench wheel clean upgrade-test wheel-test readme
+.PHONY: demo test test-core lint faults host-tests bench bench-dashboard wheel clean upgrade-test wheel-test readme
 
 demo:     ## fresh demo database, one billing run, summary, serve on :8069
 	bash scripts/demo.sh
@@ -23,6 +23,9 @@ host-tests: ## Odoo's own sale, sale_management tests with vs without the addon;
 
 bench:    ## benchmark against Odoo's own create+post floor
 	bash scripts/bench.sh
+
+bench-dashboard: ## the revenue dashboard's data call on 10,000 contracts with movements
+	bash scripts/bench_dashboard.sh $(ARGS)
 
 wheel:    ## build the installable wheel into dist/
 	bash -c 'source scripts/lib.sh; ensure_venv; cd "$$ROOT"; .venv/bin/pip wheel --no-deps -w dist/ ./recurring_billing'

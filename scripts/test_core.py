@@ -37,8 +37,10 @@ def main():
     sys.modules["rb_core.tools"].schedule = load(
         "rb_core.tools.schedule", ADDON / "tools" / "schedule.py"
     )
-    tests = load("rb_core.tests.test_schedule", ADDON / "tests" / "test_schedule.py")
-    suite = unittest.defaultTestLoader.loadTestsFromModule(tests)
+    suite = unittest.TestSuite()
+    for name in ("test_schedule", "test_mrr_core"):
+        tests = load(f"rb_core.tests.{name}", ADDON / "tests" / f"{name}.py")
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromModule(tests))
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     if "odoo" in sys.modules:
         print("the schedule core imported Odoo", file=sys.stderr)

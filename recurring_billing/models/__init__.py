@@ -2,6 +2,7 @@ from . import recurring_recurrence_mixin
 from . import recurring_contract_line_mixin
 from . import recurring_billable_mixin
 from . import recurring_lifecycle_mixin
+from . import recurring_mrr_mixin
 from . import recurring_billing_engine
 from . import recurring_reminder_service
 from . import recurring_contract_close_reason
@@ -20,3 +21,6 @@ from . import res_config_settings
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import recurring_mrr_movement
+from . import recurring_forecast_line
+from . import recurring_revenue_report

@@ -178,6 +178,7 @@ class RecurringBillingEngine(models.AbstractModel):
         while todo:
             batch, todo = todo[:batch_size], todo[batch_size:]
             locked = self._try_lock(batch)
+            starts = {contract: contract.next_period_start for contract in locked}
             billed = self.env["account.move"]
             for (company, _journal), group in locked.grouped(
                 lambda c: (c.company_id, c.journal_id)
@@ -186,7 +187,13 @@ class RecurringBillingEngine(models.AbstractModel):
                     group, date_ref or self._get_billing_date(company)
                 )
             moves |= billed
-            if not billed:
+            # A batch of skipped periods only (a long pause, on a slow machine
+            # where batches are small) bills nothing but moves the ledger on:
+            # go round again for what follows it.
+            if not billed and all(
+                contract.next_period_start == start
+                for contract, start in starts.items()
+            ):
                 continue
             # A batch bills at most batch_size invoices: contracts with more
             # periods due (a backlog) go round again; failed ones do not.

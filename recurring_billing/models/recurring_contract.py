@@ -7,8 +7,6 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
-from ..tools import schedule
-
 # What a closed contract keeps as it was billed: renew it (or void a period)
 # to reopen it first.
 CLOSED_LOCKED_FIELDS = (
@@ -34,6 +32,7 @@ class RecurringContract(models.Model):
         "recurring.billing.terms.mixin",
         "recurring.billable.mixin",
         "recurring.lifecycle.mixin",
+        "recurring.mrr.mixin",
         "portal.mixin",
         "mail.thread",
         "mail.activity.mixin",
@@ -254,9 +253,18 @@ class RecurringContract(models.Model):
     )
     recurring_monthly = fields.Monetary(
         string="MRR",
-        compute="_compute_amounts",
+        compute="_compute_recurring_monthly",
         store=True,
-        help="Untaxed amount per period, normalised to one month.",
+        help="Monthly recurring revenue today: the untaxed amount per period "
+        "of the lines billed today, normalised to one month. Zero while the "
+        "contract does not bill (draft, paused, closed); a contract closing "
+        "on a future date counts until that date.",
+    )
+    mrr_movement_ids = fields.One2many(
+        comodel_name="recurring.mrr.movement",
+        inverse_name="contract_id",
+        string="MRR Movements",
+        copy=False,
     )
 
     close_reason_id = fields.Many2one(
@@ -443,27 +451,35 @@ class RecurringContract(models.Model):
                 )
             contract.next_issue_date = next_run
 
-    @api.depends(
-        "line_ids.price_subtotal",
-        "line_ids.price_total",
-        "recurring_interval",
-        "recurring_rule_type",
-    )
+    @api.depends("line_ids.price_subtotal", "line_ids.price_total")
     def _compute_amounts(self):
         for contract in self:
             lines = contract.line_ids.filtered(lambda line: not line.display_type)
             contract.amount_untaxed = sum(lines.mapped("price_subtotal"))
             contract.amount_total = sum(lines.mapped("price_total"))
             contract.amount_tax = contract.amount_total - contract.amount_untaxed
-            months = (
-                schedule.months_per_period(
-                    contract.recurring_rule_type, contract.recurring_interval
-                )
-                if contract.recurring_interval >= 1
-                else 1.0
-            )
-            contract.recurring_monthly = contract.currency_id.round(
-                contract.amount_untaxed / months
+
+    @api.depends(
+        "state",
+        "date_start",
+        "date_end",
+        "auto_renew",
+        "recurring_interval",
+        "recurring_rule_type",
+        "line_ids.price_subtotal",
+        "line_ids.date_start",
+        "line_ids.date_end",
+        "suspension_ids.date_start",
+        "suspension_ids.date_end",
+    )
+    def _compute_recurring_monthly(self):
+        # Not on the ledger (period_ids): the engine writes it for every
+        # invoice, and it changes nothing here but a close (the state).
+        # As of today: the daily _cron_refresh_mrr recomputes it when the
+        # calendar alone changes it (a future close or pause has come).
+        for contract in self:
+            contract.recurring_monthly = (
+                contract._get_mrr_on(contract._get_mrr_date()) if contract.id else 0.0
             )
 
     @api.depends(

@@ -9,6 +9,8 @@ from ..tools import schedule
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
 BILLED_LINE_FIELDS = {"product_id", "quantity", "price_unit", "discount", "date_start"}
+# Fields that make up a line's share of the contract's MRR.
+MRR_LINE_FIELDS = BILLED_LINE_FIELDS | {"date_end", "tax_ids", "display_type"}
 
 
 class RecurringContractLine(models.Model):
@@ -198,6 +200,7 @@ class RecurringContractLine(models.Model):
                 vals["date_start"] = contract._get_billed_until() + timedelta(1)
         lines = super().create(vals_list)
         lines._flag_billed_contracts()
+        lines._sync_contract_mrr()
         return lines
 
     def write(self, vals):
@@ -217,6 +220,8 @@ class RecurringContractLine(models.Model):
         res = super().write(vals)
         if {"date_start", "date_end"} & set(vals):
             self._flag_billed_contracts()
+        if MRR_LINE_FIELDS & set(vals):
+            self._sync_contract_mrr()
         return res
 
     @api.ondelete(at_uninstall=False)
@@ -231,6 +236,17 @@ class RecurringContractLine(models.Model):
                         line=line.name,
                     )
                 )
+
+    def unlink(self):
+        contracts = self.contract_id
+        res = super().unlink()
+        contracts.exists().filtered(lambda c: c.state != "draft")._sync_mrr_movements()
+        return res
+
+    def _sync_contract_mrr(self):
+        """What a started contract's lines bill is its MRR: its movements
+        follow (a line added or changed from a date, ``_action_change``)."""
+        self.contract_id.filtered(lambda c: c.state != "draft")._sync_mrr_movements()
 
     def _is_billed(self):
         """True when a period billed (or being billed) covers the line."""

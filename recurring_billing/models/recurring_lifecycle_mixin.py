@@ -42,6 +42,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
                 )
             contract._check_billable()
         self.write({"state": "running"})
+        self._sync_mrr_movements()
         for contract in self:
             contract.message_post(body=_("Contract started."))
         if notify:
@@ -75,6 +76,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
             [{"contract_id": c.id, "date_start": date_pause} for c in self]
         )
         self.write({"state": "paused"})
+        self._sync_mrr_movements()
         for contract in self:
             contract._flag_adjustments_from(date_pause)
             contract.message_post(
@@ -107,6 +109,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
                 else:
                     suspension.date_end = date_resume - timedelta(1)
             contract.state = "running"
+            contract._sync_mrr_movements()
             contract._flag_adjustments_from(paused_from)
             contract._close_if_fully_billed()
             contract.message_post(
@@ -146,6 +149,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
                 or contract.period_ids.filtered(lambda p: p.state == "voided")
             )
             contract.state = "running" if owes else "closed"
+            contract._sync_mrr_movements()
             contract.message_post(
                 body=_(
                     "Contract closed on %(date)s (%(reason)s).",
@@ -190,6 +194,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
                     else contract.state,
                 }
             )
+            contract._sync_mrr_movements()
             # A log, not a message_post: automatic renewals run as the billing
             # user, who has no email address to send from.
             contract._message_log(

@@ -7,3 +7,7 @@ from . import test_mail
 from . import test_portal
 from . import test_contract_life
 from . import test_security
+from . import test_mrr_core
+from . import test_mrr
+from . import test_forecast
+from . import test_revenue_tour

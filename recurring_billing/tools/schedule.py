@@ -333,3 +333,153 @@ def line_amount(price_unit, quantity, discount=0.0, factor=1.0):
     322.26
     """
     return price_unit * quantity * (1 - (discount or 0.0) / 100.0) * factor
+
+
+# -----------------------------------------------------------------------------
+# MRR (monthly recurring revenue): one normalisation for every rule
+# -----------------------------------------------------------------------------
+#
+# Convention: an amount billed every period is worth, per month, the amount
+# divided by the period's length in months (``months_per_period``): a year is
+# 12 months, so 1,200.00 a year is 100.00 a month; a day is 12 / 365.25 of a
+# month and a week 7 days of those (4.348 weeks a month), the Gregorian
+# average, so that 365.25 days of a daily price are worth exactly a year of
+# it over a leap cycle. The contract's MRR field, the movements, the reports
+# and the dashboard all use ``monthly_amount`` and ``mrr_on``.
+
+MRR_KINDS = ("new", "expansion", "contraction", "churn", "reactivation")
+
+
+@dataclass(frozen=True)
+class MrrLine:
+    """What a contract line bills per full period, and the days it covers
+    (``date_start``/``date_end`` None: the contract's own)."""
+
+    amount: float
+    date_start: date | None = None
+    date_end: date | None = None
+
+    def covers(self, day):
+        return (not self.date_start or self.date_start <= day) and (
+            not self.date_end or day <= self.date_end
+        )
+
+
+def monthly_amount(amount, rule, interval):
+    """``amount`` billed every ``interval`` ``rule`` units, per month.
+
+    >>> monthly_amount(1200.0, "yearly", 1), monthly_amount(300.0, "monthly", 3)
+    (100.0, 100.0)
+    >>> round(monthly_amount(10.0, "weekly", 1), 4)
+    43.4821
+    """
+    return amount / months_per_period(rule, interval)
+
+
+def bills_on(day, date_start, date_end=None, off_windows=()):
+    """True when a contract running from ``date_start`` to ``date_end``
+    (None: open-ended) bills ``day``: inside its term, outside every window
+    of ``off_windows`` (pauses, time closed before a renewal)."""
+    if not date_start or day < date_start or (date_end and day > date_end):
+        return False
+    return not any(
+        start <= day and (not end or day <= end) for start, end in off_windows
+    )
+
+
+def mrr_on(day, lines, rule, interval, date_start, date_end=None, off_windows=()):
+    """The MRR of a contract on ``day`` (before rounding): the lines that
+    cover that day, normalised to a month; 0.0 on a day it does not bill.
+
+    >>> lines = [MrrLine(100.0), MrrLine(50.0, date(2026, 3, 1))]
+    >>> mrr_on(date(2026, 2, 28), lines, "monthly", 1, date(2026, 1, 1))
+    100.0
+    >>> mrr_on(date(2026, 3, 1), lines, "monthly", 1, date(2026, 1, 1))
+    150.0
+    >>> mrr_on(date(2026, 3, 1), lines, "monthly", 1, date(2026, 1, 1),
+    ...        off_windows=[(date(2026, 3, 1), None)])
+    0.0
+    """
+    if not bills_on(day, date_start, date_end, off_windows):
+        return 0.0
+    total = sum(line.amount for line in lines if line.covers(day))
+    return monthly_amount(total, rule, interval)
+
+
+def mrr_change_days(lines, date_start, date_end=None, off_windows=()):
+    """The days the MRR may change, sorted: the start, each line's first day
+    and the day after its last, each window's first day and the day after
+    its last, the day after the end."""
+    if not date_start:
+        return []
+    days = {date_start}
+    for line in lines:
+        days.update(d for d in (line.date_start,) if d)
+        days.update(d + _ONE_DAY for d in (line.date_end,) if d)
+    for start, end in off_windows:
+        days.add(start)
+        if end:
+            days.add(end + _ONE_DAY)
+    if date_end:
+        days.add(date_end + _ONE_DAY)
+    return sorted(d for d in days if d >= date_start)
+
+
+def mrr_timeline(
+    lines, rule, interval, date_start, date_end=None, off_windows=(), rounding=None
+):
+    """[(day, mrr)] each day the MRR of a contract changes, oldest first,
+    from 0.0 before its start. ``rounding`` (a function) rounds each value
+    the way the currency does, so a change below a cent is no change.
+
+    >>> lines = [MrrLine(100.0, None, date(2026, 2, 28)),
+    ...          MrrLine(150.0, date(2026, 3, 1))]
+    >>> for day, mrr in mrr_timeline(lines, "monthly", 1, date(2026, 1, 1),
+    ...                              date(2026, 6, 30)):
+    ...     print(day, mrr)
+    2026-01-01 100.0
+    2026-03-01 150.0
+    2026-07-01 0.0
+    """
+    rounding = rounding or (lambda value: value)
+    timeline = []
+    current = 0.0
+    for day in mrr_change_days(lines, date_start, date_end, off_windows):
+        value = rounding(
+            mrr_on(day, lines, rule, interval, date_start, date_end, off_windows)
+        )
+        if value != current:
+            timeline.append((day, value))
+            current = value
+    return timeline
+
+
+def mrr_movement_kind(before, after, seen_before):
+    """The kind of a movement of the MRR from ``before`` to ``after``:
+    ``new`` the first time it rises from zero, ``reactivation`` when it rises
+    from zero again later (``seen_before``), ``churn`` when it falls to
+    zero, ``expansion`` up, ``contraction`` down; None when it is unchanged.
+
+    >>> mrr_movement_kind(0.0, 100.0, False), mrr_movement_kind(0.0, 100.0, True)
+    ('new', 'reactivation')
+    >>> mrr_movement_kind(100.0, 0.0, True), mrr_movement_kind(100.0, 150.0, True)
+    ('churn', 'expansion')
+    >>> mrr_movement_kind(150.0, 130.0, True), mrr_movement_kind(1.0, 1.0, True)
+    ('contraction', None)
+    """
+    if after == before:
+        return None
+    if not before:
+        return "reactivation" if seen_before else "new"
+    if not after:
+        return "churn"
+    return "expansion" if after > before else "contraction"
+
+
+def safe_rate(part, whole):
+    """``part`` / ``whole`` as a percentage, 0.0 when there is no base.
+
+    >>> safe_rate(1, 4), safe_rate(5, 0)
+    (25.0, 0.0)
+    """
+    return 100.0 * part / whole if whole else 0.0

@@ -1,0 +1,119 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
+from odoo import api, models
+
+from ..tools import schedule
+
+_logger = logging.getLogger(__name__)
+
+
+class RecurringMrrMixin(models.AbstractModel):
+    """The MRR of a contract and its movements, from the schedule core
+    (``schedule.mrr_on``, ``schedule.mrr_timeline``): what the contract's
+    MRR field, the movements, the reports and the dashboard count.
+
+    A contract counts only while it bills: from its start to its end date
+    (an automatic renewal never ends it), outside its pauses and the time
+    it was closed before a renewal. A draft contract, or one closed before
+    it ever billed, counts nothing.
+    """
+
+    _name = "recurring.mrr.mixin"
+    _description = "Monthly Recurring Revenue of a Contract"
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"date_end", "auto_renew"} & set(vals):
+            # An end date edited on the form moves the churn with it.
+            self.filtered(lambda c: c.state != "draft")._sync_mrr_movements()
+        return res
+
+    def _counts_in_mrr(self):
+        self.ensure_one()
+        if self.state == "draft" or not self.date_start:
+            return False
+        # Closed without a single ledger row: closed before it ever billed.
+        return self.state != "closed" or bool(self.period_ids)
+
+    def _get_mrr_args(self):
+        """The values ``schedule.mrr_on``/``mrr_timeline`` need, in the
+        contract's currency (untaxed amounts per full period)."""
+        self.ensure_one()
+        lines = [
+            schedule.MrrLine(line.price_subtotal, line.date_start, line.date_end)
+            for line in self.line_ids
+            if not line.display_type
+        ]
+        return {
+            "lines": lines,
+            "rule": self.recurring_rule_type,
+            "interval": max(self.recurring_interval, 1),
+            "date_start": self.date_start,
+            # A contract that renews itself does not end at its end date.
+            "date_end": False if self.auto_renew else self.date_end,
+            # sudo: suspensions are internal; the MRR of a contract the user
+            # may read is computed from them, nothing of them is shown.
+            "off_windows": self.sudo()._get_off_windows(),
+        }
+
+    def _get_mrr_on(self, day):
+        """The contract's MRR on ``day``, in its currency, rounded."""
+        self.ensure_one()
+        if not self._counts_in_mrr():
+            return 0.0
+        return self.currency_id.round(schedule.mrr_on(day, **self._get_mrr_args()))
+
+    def _get_mrr_timeline(self):
+        """[(day, mrr in the contract's currency)] each day its MRR changes."""
+        self.ensure_one()
+        if not self._counts_in_mrr():
+            return []
+        return schedule.mrr_timeline(
+            rounding=self.currency_id.round, **self._get_mrr_args()
+        )
+
+    def _get_mrr_date(self):
+        """Today in the company's time zone: the day the MRR field shows."""
+        self.ensure_one()
+        return self.env["recurring.billing.engine"]._get_billing_date(self.company_id)
+
+    def _sync_mrr_movements(self):
+        """Bring the contract's MRR movements in line with its life, dated on
+        the days its MRR changes (a close or a pause on a future day writes
+        its movement on that day). Idempotent: a second call writes nothing.
+        Called by every lifecycle step (start, line change, pause, resume,
+        close, renew) and by the migration that builds the history."""
+        self.env["recurring.mrr.movement"]._sync_contracts(self)
+
+    @api.model
+    def _build_mrr_history(self, batch_size=500):
+        """The movements and MRR field of every contract that ever billed,
+        from its life (the 18.0.1.2.0 migration; safe to run again: the
+        sync is idempotent). Returns the number of contracts synced."""
+        contracts = self.with_context(active_test=False).search(
+            [("state", "!=", "draft")], order="id"
+        )
+        for start in range(0, len(contracts), batch_size):
+            batch = contracts[start : start + batch_size]
+            batch._sync_mrr_movements()
+            self.env.add_to_compute(self._fields["recurring_monthly"], batch)
+            batch._recompute_recordset(["recurring_monthly"])
+            self.env.invalidate_all()
+        _logger.info("MRR history built for %s contracts", len(contracts))
+        return len(contracts)
+
+    @api.model
+    def _cron_refresh_mrr(self):
+        """Daily: the MRR field is 'as of today', so contracts whose MRR
+        changes with the calendar (a future close, pause or line change that
+        has come) get it recomputed."""
+        contracts = self.search(
+            [
+                "|",
+                ("state", "in", ("running", "paused")),
+                ("recurring_monthly", "!=", 0),
+            ]
+        )
+        self.env.add_to_compute(self._fields["recurring_monthly"], contracts)
+        contracts._recompute_recordset(["recurring_monthly"])
