@@ -602,7 +602,8 @@ def portal_home_shot(out, portal, base):
     """The portal's home: the contracts tile beside Odoo's own tiles."""
     with browser_as(portal) as browser:
         browser.navigate(f"{base}/my/home")
-        browser.wait_for('a[href="/my/contracts"]')
+        # The tiles show once the portal has counted the documents.
+        browser.wait_for('.o_portal_index_card:not(.d-none) a[href="/my/contracts"]')
         browser.screenshot(out / "portal_home.png")
 
 
