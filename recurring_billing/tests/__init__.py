@@ -7,3 +7,4 @@ from . import test_mail
 from . import test_portal
 from . import test_contract_life
 from . import test_security
+from . import test_usage_core
