@@ -32,6 +32,7 @@
         "views/product_template_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/recurring_contract_usage_views.xml",
         "views/recurring_contract_portal_templates.xml",
         # Last: the menus reference the actions defined above.
         "views/recurring_billing_menus.xml",

@@ -18,3 +18,4 @@ from . import res_config_settings
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import recurring_contract_usage

@@ -11,6 +11,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, config
 
+from .recurring_contract_usage import USAGE_KEY
+
 _logger = logging.getLogger(__name__)
 
 # PostgreSQL errors that mean "another transaction got there first": they are
@@ -496,6 +498,8 @@ class RecurringBillingEngine(models.AbstractModel):
         ``_get_line_amounts``, i.e. the schedule core."""
         budget = self._get_batch_size()
         plans, errors = [], {}
+        # The usage of the whole batch: one grouped query.
+        usage_groups = self.env["recurring.contract.usage"]._read_batch_usage(contracts)
         for contract in contracts:
             if budget <= 0:
                 break
@@ -508,7 +512,19 @@ class RecurringBillingEngine(models.AbstractModel):
             if contract.state == "running":
                 for period in contract._get_due_periods(date_ref, limit=budget):
                     amounts = contract._get_line_amounts(period)
-                    items.append(("period" if amounts else "skip", period, amounts))
+                    amounts.update(contract._get_usage_amounts(period, usage_groups))
+                    items.append(
+                        (
+                            "period" if contract._bills_something(amounts) else "skip",
+                            period,
+                            amounts,
+                        )
+                    )
+                final = not items and contract._get_final_usage_period()
+                if final and final.invoice_date <= date_ref:
+                    # An advance contract's last usage: its own invoice.
+                    amounts = contract._get_usage_amounts(final, usage_groups, "usage")
+                    items.append(("usage", final, amounts))
             if not items:
                 if contract.adjustment_pending:
                     plans.append((contract, ()))  # nothing to adjust: unflag
@@ -531,6 +547,8 @@ class RecurringBillingEngine(models.AbstractModel):
         for contract, items in plans:
             for position, (kind, period, amounts) in enumerate(items):
                 if kind == "skip":
+                    continue
+                if kind == "usage" and not contract._bills_something(amounts):
                     continue
                 if kind == "adjustment":
                     vals = contract._prepare_adjustment_vals(period, amounts, date_ref)
@@ -563,8 +581,34 @@ class RecurringBillingEngine(models.AbstractModel):
                 for move in moves
             }
         )
+        self._record_billed_usage(plans, ledger, moves)
         self._post_and_send(moves)
         return moves
+
+    @api.model
+    def _record_billed_usage(self, plans, ledger, moves):
+        """Write on each usage record the ledger row and invoice line that
+        billed it, in the invoices' transaction (records of a period that
+        billed nothing point at its ledger row only: counted, never retried)."""
+        lines_by_key = {
+            (
+                line.move_id.recurring_period_id.id,
+                line.recurring_line_id.id,
+                line.recurring_date_start,
+            ): line.id
+            for line in moves.invoice_line_ids
+            if line.recurring_line_id
+        }
+        entries = []
+        for contract, items in plans:
+            for position, (_kind, _period, amounts) in enumerate(items):
+                row = ledger[contract, position]
+                for charge in amounts.get(USAGE_KEY, ()):
+                    key = (row.id, charge.line.id, charge.period.date_start)
+                    entries.append(
+                        (list(charge.usage_ids), row.id, lines_by_key.get(key))
+                    )
+        self.env["recurring.contract.usage"]._mark_billed(entries)
 
     @api.model
     def _create_ledger_rows(self, plans):
@@ -583,9 +627,12 @@ class RecurringBillingEngine(models.AbstractModel):
             for position, (kind, period, amounts) in enumerate(items):
                 vals = contract._prepare_period_vals(
                     period,
-                    state="skipped" if kind == "skip" else "invoiced",
+                    state="skipped"
+                    if kind == "skip"
+                    or (kind == "usage" and not contract._bills_something(amounts))
+                    else "invoiced",
                     amounts=amounts,
-                    kind="adjustment" if kind == "adjustment" else "period",
+                    kind=kind if kind in ("adjustment", "usage") else "period",
                 )
                 if kind == "period" and period.index in voided:
                     row = voided[period.index]

@@ -8,3 +8,4 @@ from . import test_portal
 from . import test_contract_life
 from . import test_security
 from . import test_usage_core
+from . import test_usage
