@@ -302,6 +302,22 @@ class TestUsage(RecurringBillingCommon):
         self.assertEqual(contract.state, "closed")
         self.assertFalse(self.bill(contract, date(2026, 4, 1)))
 
+    def test_advance_contract_closed_early_bills_its_last_usage(self):
+        contract = self.create_contract(lines=[self.fixed_line(), self.usage_line()])
+        self.bill(contract, date(2026, 1, 1))
+        self.record(self.usage_of(contract), date(2026, 1, 10), 1500, "before")
+        contract.action_close(date(2026, 1, 15))
+        self.assertEqual(contract.state, "running")  # its usage is owed
+        self.assertEqual(contract.next_invoice_date, date(2026, 1, 16))
+        final = self.bill(contract, date(2026, 1, 16))
+        self.assertEqual(final.amount_untaxed, 5.00)
+        line = final.invoice_line_ids
+        self.assertEqual(
+            (line.recurring_date_start, line.recurring_date_end),
+            (date(2026, 1, 1), date(2026, 1, 15)),
+        )
+        self.assertEqual(contract.state, "closed")
+
     def test_advance_contract_without_last_usage_closes_quietly(self):
         contract = self.create_contract(
             lines=[self.fixed_line(), self.usage_line()], date_end=date(2026, 1, 31)
