@@ -41,7 +41,10 @@ class RecurringBillingEngine(models.AbstractModel):
     ``_bill_batch`` (bill a locked batch). Everything it needs from a contract
     goes through the contract's hooks: ``_get_contracts_to_invoice_domain``,
     ``_get_due_periods``, ``_get_billing_blockers``, ``_prepare_period_vals``,
-    ``_prepare_invoice_vals``, ``_is_fully_billed``.
+    ``_prepare_invoice_vals``, ``_is_fully_billed``; for usage lines
+    ``_get_usage_amounts``, ``_get_final_usage_period``, ``_bills_something``
+    (the records themselves: ``recurring.contract.usage._read_batch_usage``,
+    one grouped query per batch, and ``_mark_billed``).
     """
 
     _name = "recurring.billing.engine"
