@@ -183,6 +183,7 @@ class RecurringBillingEngine(models.AbstractModel):
         while todo:
             batch, todo = todo[:batch_size], todo[batch_size:]
             locked = self._try_lock(batch)
+            before = {contract.id: contract.next_invoice_date for contract in locked}
             billed = self.env["account.move"]
             for (company, _journal), group in locked.grouped(
                 lambda c: (c.company_id, c.journal_id)
@@ -191,7 +192,13 @@ class RecurringBillingEngine(models.AbstractModel):
                     group, date_ref or self._get_billing_date(company)
                 )
             moves |= billed
-            if not billed:
+            # A batch of periods that owe nothing (skipped: a long pause, the
+            # time closed before a renewal) bills no invoice but moves the
+            # contracts on: they go round again too. Nothing moved: stop.
+            moved = locked.filtered(
+                lambda c, before=before: c.next_invoice_date != before[c.id]
+            )
+            if not billed and not moved:
                 continue
             # A batch bills at most batch_size invoices: contracts with more
             # periods due (a backlog) go round again; failed ones do not.
