@@ -50,7 +50,21 @@ def _check_run(conn, n, mode, res):
     expected, billed = row1(
         conn,
         """SELECT (SELECT sum(amount_total) FROM recurring_contract
-                    WHERE state = 'running'),
+                    WHERE state = 'running')
+                  -- usage lines (variant 102): their period's records, above
+                  -- the included units, at the unit price, taxes included
+                  + (SELECT COALESCE(sum(round((greatest(u.used - l.usage_included, 0)
+                                * l.price_unit * (1 + COALESCE((
+                                    SELECT sum(t.amount) / 100
+                                      FROM account_tax_recurring_contract_line_rel r
+                                      JOIN account_tax t ON t.id = r.account_tax_id
+                                     WHERE r.recurring_contract_line_id = l.id), 0)
+                                ))::numeric, 2)), 0)
+                       FROM (SELECT line_id, sum(quantity) AS used
+                               FROM recurring_contract_usage GROUP BY line_id) u
+                       JOIN recurring_contract_line l ON l.id = u.line_id
+                       JOIN recurring_contract c ON c.id = l.contract_id
+                      WHERE c.state = 'running'),
                   (SELECT sum(amount_total) FROM account_move
                     WHERE move_type = 'out_invoice')""",
     )

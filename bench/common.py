@@ -24,6 +24,18 @@ CRON_TIME_LIMIT = 120  # limit_time_real_cron of every measured process
 PRODUCT_PRICE = 50.0
 SECOND_JOURNAL_CODE = "BNV2"
 TEMPLATE_VARIANTS = (1, 5)  # lines per contract; the template holds both
+# Usage lines (issue 12): variant 2 is two fixed lines, in arrears, started a
+# month ago (its first period is due today); USAGE_VARIANT is the same with
+# the second line billed on usage, USAGE_RECORDS records per contract in the
+# period (so both bill the same number of invoice lines, side by side).
+USAGE_VARIANT = 102
+USAGE_RECORDS = 3
+
+
+def variant_lines(nlines):
+    """(lines per contract, whether one is a usage line) of a variant."""
+    return (2, True) if nlines == USAGE_VARIANT else (nlines, False)
+
 
 # Targets of the issue.
 TARGET_TIME_RATIO = 0.9

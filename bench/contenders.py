@@ -106,9 +106,14 @@ def cmd_floor(args):
         )
         today = billing_today(env)
         vals_list = []
+        # The same invoices as ours, usage lines included (rated here, not
+        # timed: the floor is create + post).
+        usage = benv["recurring.contract.usage"]._read_batch_usage(contracts)
         for contract in contracts:
             (period,) = contract._get_due_periods(today)
-            vals_list.append(contract._prepare_invoice_vals(period, today))
+            amounts = contract._get_line_amounts(period)
+            amounts.update(contract._get_usage_amounts(period, usage))
+            vals_list.append(contract._prepare_invoice_vals(period, today, amounts))
         cr.rollback()
         benv.invalidate_all()
         rss0 = maxrss_mb()

@@ -16,10 +16,14 @@ from common import (
     TEMPLATE_DB,
     TEMPLATE_VARIANTS,
     TEMPLATE_VERSION,
+    USAGE_RECORDS,
+    USAGE_VARIANT,
     addons_path_args,
     bootstrap,
     say,
+    variant_lines,
 )
+from dateutil.relativedelta import relativedelta
 from rbtools import CRON_XMLID
 from rbtools.db import clone_db, db_exists, drop_db, q, row1
 
@@ -105,16 +109,20 @@ def cmd_prepare(args):
         say(f"{len(partners)} customers")
         for nlines in args.variants:
             t0 = time.monotonic()
+            # Variants 2 and USAGE_VARIANT: in arrears from a month ago, so
+            # that the invoice due today carries the usage of its period.
+            arrears = nlines in (2, USAGE_VARIANT)
+            start_date = today - relativedelta(months=1) if arrears else today
             for start in range(0, args.nmax, 500):
-                env["recurring.contract"].create(
+                contracts = env["recurring.contract"].create(
                     [
                         {
                             "partner_id": partner.id,
                             "state": "running",
-                            "date_start": today,
+                            "date_start": start_date,
                             "recurring_rule_type": "monthly",
                             "recurring_interval": 1,
-                            "invoicing_mode": "advance",
+                            "invoicing_mode": "arrears" if arrears else "advance",
                             "invoice_action": "post",
                             "line_ids": [
                                 Command.create(
@@ -122,14 +130,32 @@ def cmd_prepare(args):
                                         "product_id": product.id,
                                         "quantity": float(k),
                                         "price_unit": PRODUCT_PRICE + k,
+                                        "quantity_type": "usage"
+                                        if nlines == USAGE_VARIANT and k == 2
+                                        else "fixed",
+                                        "usage_included": 10.0,
                                     }
                                 )
-                                for k in range(1, nlines + 1)
+                                for k in range(1, variant_lines(nlines)[0] + 1)
                             ],
                         }
                         for partner in partners[start : start + 500]
                     ]
                 )
+                if nlines == USAGE_VARIANT:
+                    env["recurring.contract.usage"].create(
+                        [
+                            {
+                                "line_id": line.id,
+                                "date": start_date + relativedelta(days=r * 7),
+                                "quantity": 5.0 + r,
+                                "reference": f"bench-{line.id}-{r}",
+                            }
+                            for line in contracts.line_ids
+                            if line.quantity_type == "usage"
+                            for r in range(USAGE_RECORDS)
+                        ]
+                    )
                 cr.commit()
                 env.invalidate_all()
             say(
@@ -169,13 +195,18 @@ def cmd_setup(args):
 # ---------------------------------------------------------------------------
 
 
-def template_key(nmax, code_digest):
+def template_variants(bench_variants):
+    """The default variants, plus the usage ones when asked for."""
+    return sorted(set(TEMPLATE_VARIANTS) | set(bench_variants or ()))
+
+
+def template_key(nmax, code_digest, bench_variants=()):
     today = datetime.now(timezone.utc).date()
-    variants = ",".join(map(str, TEMPLATE_VARIANTS))
+    variants = ",".join(map(str, template_variants(bench_variants)))
     return f"{TEMPLATE_VERSION}:{nmax}:{variants}:{today}:{code_digest}"
 
 
-def template_ok(nmax, code_digest):
+def template_ok(nmax, code_digest, bench_variants=()):
     if not db_exists(TEMPLATE_DB):
         return False
     row = row1(
@@ -184,7 +215,8 @@ def template_ok(nmax, code_digest):
     )
     if not row:
         return False
-    have, want = row[0].split(":"), template_key(nmax, code_digest).split(":")
+    have = row[0].split(":")
+    want = template_key(nmax, code_digest, bench_variants).split(":")
     if len(have) != len(want):
         return False
     # Same content, code and day; at least as many contracts.
@@ -196,7 +228,8 @@ def prepare_template(bench, nmax):
     ``--reuse-template`` and an up-to-date one exists. ``bench`` runs the
     processes (``odoo_bin``, ``call``)."""
     digest = bench.code_digest
-    if bench.args.reuse_template and template_ok(nmax, digest):
+    variants = bench.args.variants
+    if bench.args.reuse_template and template_ok(nmax, digest, variants):
         say(f"reusing the template database {TEMPLATE_DB}")
         return
     say(f"creating the template database {TEMPLATE_DB} (N max = {nmax})")
@@ -227,14 +260,14 @@ def prepare_template(bench, nmax):
             "--nmax",
             str(nmax),
             "--variants",
-            ",".join(map(str, TEMPLATE_VARIANTS)),
+            ",".join(map(str, template_variants(variants))),
             "--key",
-            template_key(nmax, digest),
+            template_key(nmax, digest, variants),
         ],
         "template-prepare",
     )
     q(TEMPLATE_DB, "VACUUM ANALYZE")
-    if not template_ok(nmax, digest):
+    if not template_ok(nmax, digest, variants):
         raise SystemExit("template preparation incomplete")
     say(f"template ready in {time.monotonic() - t0:.0f} s")
 
@@ -244,19 +277,21 @@ def make_clone(n, nlines):
     contracts of ``nlines`` lines stay running and due; the others are
     paused (what the ORM computes for a paused contract)."""
     clone_db(TEMPLATE_DB, RUN_DB)
+    count, usage = variant_lines(nlines)
     q(
         RUN_DB,
         """WITH lines AS (
-               SELECT contract_id, count(*) AS n
+               SELECT contract_id, count(*) AS n,
+                      bool_or(quantity_type = 'usage') AS usage
                  FROM recurring_contract_line GROUP BY contract_id),
            chosen AS (
                SELECT c.id FROM recurring_contract c
                  JOIN lines ON lines.contract_id = c.id
-                WHERE lines.n = %s ORDER BY c.id LIMIT %s)
+                WHERE lines.n = %s AND lines.usage = %s ORDER BY c.id LIMIT %s)
            UPDATE recurring_contract
               SET state = 'paused', next_invoice_date = NULL
             WHERE id NOT IN (SELECT id FROM chosen)""",
-        [nlines, n],
+        [count, usage, n],
     )
     (running,) = row1(
         RUN_DB, "SELECT count(*) FROM recurring_contract WHERE state='running'"

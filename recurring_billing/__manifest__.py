@@ -35,6 +35,7 @@
         "views/product_template_views.xml",
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
+        "views/recurring_contract_usage_views.xml",
         "views/recurring_contract_portal_templates.xml",
         "views/recurring_mrr_movement_views.xml",
         "views/recurring_forecast_line_views.xml",

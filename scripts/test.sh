@@ -36,17 +36,25 @@ fi
 odoo_bin -c "$CFG" -d "$DB" $mode recurring_billing --stop-after-init \
     --log-level=info >"$LOGS/install.log" 2>&1 || { tail -40 "$LOGS/install.log"; die "install failed"; }
 "$PY" scripts/checklog.py "$LOGS/install.log"
+# Then the timesheet bridge (it pulls hr_timesheet in): recurring_billing
+# installed above without it, as it must.
+say "installing the timesheet bridge recurring_billing_timesheet (with hr_timesheet)"
+odoo_bin -c "$CFG" -d "$DB" $mode recurring_billing_timesheet --stop-after-init \
+    --log-level=info >"$LOGS/install_bridge.log" 2>&1 || { tail -40 "$LOGS/install_bridge.log"; die "bridge install failed"; }
+"$PY" scripts/checklog.py "$LOGS/install_bridge.log"
 
 # Only now: with test_enable in the config the install above would run the
 # tests itself (Odoo's runner); pytest-odoo runs them instead, see README.
 echo "test_enable = True" >>"$CFG"
 
 say "test suite (pytest-odoo, --odoo-http: HttpCase and Chromium tours run)"
+TARGETS=("$@")
+[ $# -gt 0 ] || TARGETS=(recurring_billing/tests recurring_billing_timesheet/tests)
 set +e
 PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" ODOO_RC="$CFG" "$VENV/bin/pytest" -p no:cacheprovider -s \
     --odoo-database="$DB" --odoo-config="$CFG" --odoo-http --odoo-log-level=info \
     --junitxml="$STATE/junit-$DB.xml" \
-    "${@:-recurring_billing/tests}" 2>&1 | tee "$LOGS/pytest.log"
+    "${TARGETS[@]}" 2>&1 | tee "$LOGS/pytest.log"
 rc=${PIPESTATUS[0]}
 set -e
 [ -f "$STATE/junit-$DB.xml" ] || die "pytest wrote no report (exit $rc)"

@@ -1,9 +1,10 @@
-"""Run the pure schedule core's tests without Odoo and without a database.
+"""Run the pure cores' tests without Odoo and without a database.
 
-``recurring_billing/tools/schedule.py`` imports nothing from Odoo, and
-``recurring_billing/tests/test_schedule.py`` tests it with plain unittest.
+``recurring_billing/tools/schedule.py`` and ``tools/usage.py`` import nothing
+from Odoo, and ``tests/test_schedule.py``, ``tests/test_mrr_core.py`` and
+``tests/test_usage_core.py`` test them with plain unittest.
 Importing them through the addon's package would import Odoo (the addon's
-``__init__`` loads its models), so this loads the two files by path under a
+``__init__`` loads its models), so this loads the files by path under a
 stand-in package. Usage: ``python scripts/test_core.py`` (needs only
 python-dateutil); ``make test-core``.
 """
@@ -15,6 +16,9 @@ import unittest
 from pathlib import Path
 
 ADDON = Path(__file__).resolve().parent.parent / "recurring_billing"
+# The pure cores (tools/) and their tests (tests/): none imports Odoo.
+CORES = ("schedule", "usage")
+CORE_TESTS = ("test_schedule", "test_mrr_core", "test_usage_core")
 
 
 def load(name, path):
@@ -34,13 +38,18 @@ def main():
         module = types.ModuleType(package)
         module.__path__ = [str(folder)]
         sys.modules[package] = module
-    sys.modules["rb_core.tools"].schedule = load(
-        "rb_core.tools.schedule", ADDON / "tools" / "schedule.py"
+    for core in CORES:
+        setattr(
+            sys.modules["rb_core.tools"],
+            core,
+            load(f"rb_core.tools.{core}", ADDON / "tools" / f"{core}.py"),
+        )
+    suite = unittest.TestSuite(
+        unittest.defaultTestLoader.loadTestsFromModule(
+            load(f"rb_core.tests.{name}", ADDON / "tests" / f"{name}.py")
+        )
+        for name in CORE_TESTS
     )
-    suite = unittest.TestSuite()
-    for name in ("test_schedule", "test_mrr_core"):
-        tests = load(f"rb_core.tests.{name}", ADDON / "tests" / f"{name}.py")
-        suite.addTests(unittest.defaultTestLoader.loadTestsFromModule(tests))
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     if "odoo" in sys.modules:
         print("the schedule core imported Odoo", file=sys.stderr)

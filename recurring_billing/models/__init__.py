@@ -24,3 +24,4 @@ from . import sale_order_line
 from . import recurring_mrr_movement
 from . import recurring_forecast_line
 from . import recurring_revenue_report
+from . import recurring_contract_usage

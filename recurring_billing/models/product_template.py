@@ -11,3 +11,10 @@ class ProductTemplate(models.Model):
         help="Sold on a recurring contract: confirming a sale order creates "
         "the contract, which bills it every period.",
     )
+    recurring_quantity_type = fields.Selection(
+        selection=[("fixed", "Fixed"), ("usage", "Usage")],
+        string="Billed On",
+        default="fixed",
+        help="Default of the contract lines of this product: a fixed quantity "
+        "every period, or the quantity used in the period (usage records).",
+    )

@@ -1,11 +1,15 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import dataclasses
 import itertools
+from collections import defaultdict
+from datetime import timedelta
 
 from odoo import Command, _, api, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..tools import schedule
+from ..tools import schedule, usage
+from .recurring_contract_usage import USAGE_KEY
 
 # Fields that define the billing periods: they freeze once a period is billed.
 SCHEDULE_FIELDS = (
@@ -180,7 +184,8 @@ class RecurringBillableMixin(models.AbstractModel):
             off_windows = self._get_off_windows()
         amounts = {}
         for line in self.line_ids:
-            if line.display_type:
+            # Usage lines are rated from their records (_get_usage_amounts).
+            if line.display_type or line.quantity_type == "usage":
                 continue
             share = schedule.billing_share(
                 period,
@@ -196,6 +201,80 @@ class RecurringBillableMixin(models.AbstractModel):
                     )
                 )
         return amounts
+
+    def _get_usage_billed_until(self):
+        """Last day whose usage the ledger billed, or None: usage is billed
+        in arrears, so a period row in advance billed the usage up to the day
+        before it, one in arrears (and the final usage row) up to its end."""
+        self.ensure_one()
+        days = [
+            row.date_start - timedelta(1)
+            if self.invoicing_mode == "advance" and row.kind == "period"
+            else row.date_end
+            for row in self.period_ids
+            if row.state != "voided" and row.kind in ("period", "usage")
+        ]
+        return max(days, default=None)
+
+    def _get_usage_cutoff(self, period, kind="period"):
+        """Last day of usage the invoice of ``period`` carries: the period's
+        own in arrears, the previous one's in advance (the final usage row
+        of an advance contract: its last period's)."""
+        if self.invoicing_mode == "advance" and kind == "period":
+            return period.date_start - timedelta(1)
+        return period.date_end
+
+    def _get_usage_amounts(self, period, usage_groups, kind="period"):
+        """{USAGE_KEY: [UsageCharge]} of the usage the invoice of ``period``
+        carries (every record not billed yet up to its cutoff, late ones
+        included), {} when the contract has no usage line. ``usage_groups``:
+        the batch's records, read by one grouped query
+        (``recurring.contract.usage._read_batch_usage``)."""
+        self.ensure_one()
+        if not self.line_ids.filtered(lambda line: line.quantity_type == "usage"):
+            return {}
+        charges = self.env["recurring.contract.usage"]._rate_window(
+            self,
+            self._get_usage_cutoff(period, kind),
+            self._get_usage_billed_until(),
+            usage_groups,
+        )
+        return {USAGE_KEY: charges}
+
+    def _get_final_usage_period(self):
+        """The last period of an advance contract with a usage line, when its
+        usage is still to bill: no next period carries it, so a final usage
+        invoice does, the day after the end date. None otherwise."""
+        self.ensure_one()
+        if (
+            self.invoicing_mode != "advance"
+            or not self.date_end
+            or not self.date_start
+            or not self.line_ids.filtered(lambda line: line.quantity_type == "usage")
+            or next(self._iter_periods(), None) is not None
+        ):
+            return None
+        billed_until = self._get_usage_billed_until()
+        if billed_until and billed_until >= self.date_end:
+            return None
+        index = usage.period_index_of(
+            self.date_start,
+            self.recurring_rule_type,
+            self.recurring_interval,
+            self.date_end,
+        )
+        period = self._get_period(index)
+        return period and dataclasses.replace(
+            period, invoice_date=self.date_end + timedelta(1)
+        )
+
+    @api.model
+    def _bills_something(self, amounts):
+        """True when a planned period bills an invoice: a fixed line, or a
+        usage charge above zero (zero usage with no minimum bills nothing)."""
+        return any(not isinstance(key, str) for key in amounts) or any(
+            charge.amount for charge in amounts.get(USAGE_KEY, ())
+        )
 
     def _get_period_amount(self, period):
         """Untaxed amount billed for ``period``, as the invoice will (at the
@@ -305,6 +384,7 @@ class RecurringBillableMixin(models.AbstractModel):
             and next(self._iter_periods(), None) is None
             and not self.period_ids.filtered(lambda p: p.state == "voided")
             and not self.adjustment_pending
+            and not self._get_final_usage_period()
         )
 
     @api.depends("billing_error")
@@ -471,7 +551,9 @@ class RecurringBillableMixin(models.AbstractModel):
             "state": state,
             "kind": kind,
             "billed_amounts": {
-                str(line.id): amount for line, amount in (amounts or {}).items()
+                str(line.id): amount
+                for line, amount in (amounts or {}).items()
+                if not isinstance(line, str)  # USAGE_KEY: usage is not adjusted
             },
         }
 
@@ -481,16 +563,25 @@ class RecurringBillableMixin(models.AbstractModel):
         if amounts is None:
             amounts = self._get_line_amounts(period)
         off_windows = self._get_off_windows()
-        lines = [
-            Command.create(
-                line._prepare_invoice_line_vals(
-                    period, amounts.get(line, 0.0), off_windows
+        charges = defaultdict(list)
+        for charge in amounts.get(USAGE_KEY, ()):
+            if charge.amount:
+                charges[charge.line].append(charge)
+        lines = []
+        for line in self.line_ids:
+            if line in amounts or (line.display_type and amounts):
+                lines.append(
+                    line._prepare_invoice_line_vals(
+                        period, amounts.get(line, 0.0), off_windows
+                    )
                 )
-            )
-            for line in self.line_ids
-            if line in amounts or (line.display_type and amounts)
-        ]
-        return self._prepare_move_vals("out_invoice", date_ref, lines)
+            lines += [
+                line._prepare_usage_invoice_line_vals(charge)
+                for charge in charges.get(line, ())
+            ]
+        return self._prepare_move_vals(
+            "out_invoice", date_ref, [Command.create(vals) for vals in lines]
+        )
 
     def _prepare_adjustment_vals(self, period, differences, date_ref):
         """Values of the invoice (more is due) or credit note (less is due)

@@ -11,6 +11,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, config
 
+from .recurring_contract_usage import USAGE_KEY
+
 _logger = logging.getLogger(__name__)
 
 # PostgreSQL errors that mean "another transaction got there first": they are
@@ -39,7 +41,10 @@ class RecurringBillingEngine(models.AbstractModel):
     ``_bill_batch`` (bill a locked batch). Everything it needs from a contract
     goes through the contract's hooks: ``_get_contracts_to_invoice_domain``,
     ``_get_due_periods``, ``_get_billing_blockers``, ``_prepare_period_vals``,
-    ``_prepare_invoice_vals``, ``_is_fully_billed``.
+    ``_prepare_invoice_vals``, ``_is_fully_billed``; for usage lines
+    ``_get_usage_amounts``, ``_get_final_usage_period``, ``_bills_something``
+    (the records themselves: ``recurring.contract.usage._read_batch_usage``,
+    one grouped query per batch, and ``_mark_billed``).
     """
 
     _name = "recurring.billing.engine"
@@ -178,7 +183,7 @@ class RecurringBillingEngine(models.AbstractModel):
         while todo:
             batch, todo = todo[:batch_size], todo[batch_size:]
             locked = self._try_lock(batch)
-            starts = {contract: contract.next_period_start for contract in locked}
+            before = {contract.id: contract.next_invoice_date for contract in locked}
             billed = self.env["account.move"]
             for (company, _journal), group in locked.grouped(
                 lambda c: (c.company_id, c.journal_id)
@@ -187,13 +192,13 @@ class RecurringBillingEngine(models.AbstractModel):
                     group, date_ref or self._get_billing_date(company)
                 )
             moves |= billed
-            # A batch of skipped periods only (a long pause, on a slow machine
-            # where batches are small) bills nothing but moves the ledger on:
-            # go round again for what follows it.
-            if not billed and all(
-                contract.next_period_start == start
-                for contract, start in starts.items()
-            ):
+            # A batch of periods that owe nothing (skipped: a long pause, the
+            # time closed before a renewal) bills no invoice but moves the
+            # contracts on: they go round again too. Nothing moved: stop.
+            moved = locked.filtered(
+                lambda c, before=before: c.next_invoice_date != before[c.id]
+            )
+            if not billed and not moved:
                 continue
             # A batch bills at most batch_size invoices: contracts with more
             # periods due (a backlog) go round again; failed ones do not.
@@ -504,6 +509,8 @@ class RecurringBillingEngine(models.AbstractModel):
         budget = self._get_batch_size()
         plans, errors = [], {}
         stale = self.env["recurring.contract"]
+        # The usage of the whole batch: one grouped query.
+        usage_groups = self.env["recurring.contract.usage"]._read_batch_usage(contracts)
         for contract in contracts:
             if budget <= 0:
                 break
@@ -516,7 +523,19 @@ class RecurringBillingEngine(models.AbstractModel):
             if contract.state == "running":
                 for period in contract._get_due_periods(date_ref, limit=budget):
                     amounts = contract._get_line_amounts(period)
-                    items.append(("period" if amounts else "skip", period, amounts))
+                    amounts.update(contract._get_usage_amounts(period, usage_groups))
+                    items.append(
+                        (
+                            "period" if contract._bills_something(amounts) else "skip",
+                            period,
+                            amounts,
+                        )
+                    )
+                final = not items and contract._get_final_usage_period()
+                if final and final.invoice_date <= date_ref:
+                    # An advance contract's last usage: its own invoice.
+                    amounts = contract._get_usage_amounts(final, usage_groups, "usage")
+                    items.append(("usage", final, amounts))
             if not items:
                 if contract.adjustment_pending:
                     plans.append((contract, ()))  # nothing to adjust: unflag
@@ -555,6 +574,8 @@ class RecurringBillingEngine(models.AbstractModel):
             for position, (kind, period, amounts) in enumerate(items):
                 if kind == "skip":
                     continue
+                if kind == "usage" and not contract._bills_something(amounts):
+                    continue
                 if kind == "adjustment":
                     vals = contract._prepare_adjustment_vals(period, amounts, date_ref)
                 else:
@@ -586,8 +607,34 @@ class RecurringBillingEngine(models.AbstractModel):
                 for move in moves
             }
         )
+        self._record_billed_usage(plans, ledger, moves)
         self._post_and_send(moves)
         return moves
+
+    @api.model
+    def _record_billed_usage(self, plans, ledger, moves):
+        """Write on each usage record the ledger row and invoice line that
+        billed it, in the invoices' transaction (records of a period that
+        billed nothing point at its ledger row only: counted, never retried)."""
+        lines_by_key = {
+            (
+                line.move_id.recurring_period_id.id,
+                line.recurring_line_id.id,
+                line.recurring_date_start,
+            ): line.id
+            for line in moves.invoice_line_ids
+            if line.recurring_line_id
+        }
+        entries = []
+        for contract, items in plans:
+            for position, (_kind, _period, amounts) in enumerate(items):
+                row = ledger[contract, position]
+                for charge in amounts.get(USAGE_KEY, ()):
+                    key = (row.id, charge.line.id, charge.period.date_start)
+                    entries.append(
+                        (list(charge.usage_ids), row.id, lines_by_key.get(key))
+                    )
+        self.env["recurring.contract.usage"]._mark_billed(entries)
 
     @api.model
     def _create_ledger_rows(self, plans):
@@ -606,9 +653,12 @@ class RecurringBillingEngine(models.AbstractModel):
             for position, (kind, period, amounts) in enumerate(items):
                 vals = contract._prepare_period_vals(
                     period,
-                    state="skipped" if kind == "skip" else "invoiced",
+                    state="skipped"
+                    if kind == "skip"
+                    or (kind == "usage" and not contract._bills_something(amounts))
+                    else "invoiced",
                     amounts=amounts,
-                    kind="adjustment" if kind == "adjustment" else "period",
+                    kind=kind if kind in ("adjustment", "usage") else "period",
                 )
                 if kind == "period" and period.index in voided:
                     row = voided[period.index]

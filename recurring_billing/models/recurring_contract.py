@@ -175,6 +175,18 @@ class RecurringContract(models.Model):
         string="Lines",
         copy=True,
     )
+    usage_ids = fields.One2many(
+        comodel_name="recurring.contract.usage",
+        inverse_name="contract_id",
+        string="Usage",
+        readonly=True,
+    )
+    usage_line_ids = fields.One2many(
+        comodel_name="recurring.contract.line",
+        compute="_compute_usage_line_ids",
+        string="Usage Lines",
+    )
+    usage_count = fields.Integer(compute="_compute_usage_line_ids")
     period_ids = fields.One2many(
         comodel_name="recurring.contract.period",
         inverse_name="contract_id",
@@ -388,6 +400,7 @@ class RecurringContract(models.Model):
         "invoicing_mode",
         "period_ids.state",
         "period_ids.period_index",
+        "line_ids.quantity_type",
     )
     def _compute_next_dates(self):
         for contract in self:
@@ -398,6 +411,9 @@ class RecurringContract(models.Model):
                 period = contract._get_period(first.period_index)
             else:
                 period = next(contract._iter_periods(), None)
+            if not period and contract.date_start:
+                # An advance contract's last usage, billed after its end.
+                period = contract._get_final_usage_period()
             contract.next_period_start = period and period.date_start
             contract.next_invoice_date = (
                 period.invoice_date if period and contract.state == "running" else False
@@ -679,6 +695,27 @@ class RecurringContract(models.Model):
                 "force_email": True,
             },
         }
+
+    @api.depends("line_ids.quantity_type", "usage_ids")
+    def _compute_usage_line_ids(self):
+        for contract in self:
+            contract.usage_line_ids = contract.line_ids.filtered(
+                lambda line: line.quantity_type == "usage"
+            )
+            contract.usage_count = len(contract.usage_ids)
+
+    def action_view_usage(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "recurring_billing.action_recurring_contract_usage"
+        )
+        action["domain"] = [("contract_id", "=", self.id)]
+        lines = self.usage_line_ids
+        action["context"] = {
+            "default_line_id": lines[:1].id if len(lines) == 1 else False,
+            "usage_contract_id": self.id,
+        }
+        return action
 
     def action_view_invoices(self):
         self.ensure_one()

@@ -3,12 +3,27 @@ from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_date, formatLang
 
-from ..tools import schedule
+from ..tools import schedule, usage
 
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
-BILLED_LINE_FIELDS = {"product_id", "quantity", "price_unit", "discount", "date_start"}
+BILLED_LINE_FIELDS = {
+    "product_id",
+    "quantity",
+    "price_unit",
+    "discount",
+    "date_start",
+    # What a usage line charges: a period billed is rated again with its
+    # late records, so its pricing must stay what it billed.
+    "quantity_type",
+    "usage_aggregation",
+    "usage_included",
+    "usage_price_mode",
+    "usage_tiers",
+    "usage_minimum",
+}
 # Fields that make up a line's share of the contract's MRR.
 MRR_LINE_FIELDS = BILLED_LINE_FIELDS | {"date_end", "tax_ids", "display_type"}
 
@@ -62,6 +77,23 @@ class RecurringContractLine(models.Model):
         help="Last day the line is billed, when it ends before the contract. "
         "A period it covers in part is billed by days; a period already "
         "billed is credited for the days after it.",
+    )
+    usage_ids = fields.One2many(
+        comodel_name="recurring.contract.usage",
+        inverse_name="line_id",
+        string="Usage",
+    )
+    usage_current_quantity = fields.Float(
+        string="Used this Period",
+        compute="_compute_usage_current",
+        digits="Product Unit of Measure",
+        help="Quantity used in the current period so far (its records).",
+    )
+    usage_current_amount = fields.Monetary(
+        string="Cost so Far",
+        compute="_compute_usage_current",
+        help="What the usage of the current period bills so far (included "
+        "units, tiers and minimum applied), before taxes.",
     )
     price_subtotal = fields.Monetary(
         string="Subtotal", compute="_compute_amounts", store=True
@@ -117,11 +149,51 @@ class RecurringContractLine(models.Model):
         # frequency for a recurring product priced for another one.
         return super()._compute_price_unit()
 
-    @api.depends("quantity", "price_unit", "discount", "tax_ids", "currency_id")
+    @api.depends(
+        "usage_ids.quantity",
+        "usage_ids.date",
+        "quantity_type",
+        "price_unit",
+        "usage_included",
+        "usage_price_mode",
+        "usage_tiers",
+        "usage_minimum",
+        "usage_aggregation",
+    )
+    @api.depends_context("date_usage")
+    def _compute_usage_current(self):
+        """The current period's usage and its cost so far, rated by the same
+        core as the invoice (``date_usage`` in the context: another day)."""
+        for line in self:
+            line.usage_current_quantity = line.usage_current_amount = 0.0
+            if line.quantity_type != "usage" or not line.contract_id.date_start:
+                continue
+            period = line._get_usage_period_of(
+                self.env.context.get("date_usage") or fields.Date.context_today(line)
+            )
+            if not period:
+                continue
+            pricing = line._get_usage_pricing()
+            records = line.usage_ids.filtered(
+                lambda u, p=period: p.date_start <= u.date <= p.date_end
+            )
+            used = usage.aggregate(
+                [(u.date, u.id, u.quantity) for u in records], pricing.aggregation
+            )
+            line.usage_current_quantity = used
+            line.usage_current_amount = usage.charge(
+                used, pricing, line.contract_id.currency_id.rounding
+            )
+
+    @api.depends(
+        "quantity", "price_unit", "discount", "tax_ids", "currency_id", "quantity_type"
+    )
     def _compute_amounts(self):
         AccountTax = self.env["account.tax"]
         for line in self:
-            if line.display_type:
+            # A usage line has no fixed amount per period: its cost is in
+            # usage_current_amount.
+            if line.display_type or line.quantity_type == "usage":
                 line.price_subtotal = line.price_total = 0.0
                 continue
             base_line = AccountTax._prepare_base_line_for_taxes_computation(
@@ -336,6 +408,55 @@ class RecurringContractLine(models.Model):
             full=period.full_days if contract.prorate else contract_days,
         )
         return self._prepare_base_invoice_line_vals(period, label, amount)
+
+    def _get_usage_period_of(self, day):
+        """The contract's period that contains ``day`` (None outside it)."""
+        self.ensure_one()
+        contract = self.contract_id
+        index = usage.period_index_of(
+            contract.date_start,
+            contract.recurring_rule_type,
+            contract.recurring_interval,
+            day,
+        )
+        return contract._get_period(index)
+
+    def _covers(self, period):
+        """True when the line bills (part of) ``period``: within its dates."""
+        self.ensure_one()
+        return (not self.date_start or self.date_start <= period.date_end) and (
+            not self.date_end or self.date_end >= period.date_start
+        )
+
+    def _prepare_usage_invoice_line_vals(self, charge):
+        """Values of the invoice line of a usage charge (tools/usage.py): the
+        quantity is the billable units, the label says the usage period and
+        what was used. Priced per unit, it is units x unit price; with tiers,
+        a minimum or records received late, one amount (quantity 1), rounded
+        once by the core. Hook for extensions."""
+        self.ensure_one()
+        contract = self.contract_id
+        env = self.with_context(lang=contract.partner_id.lang).env
+        digits = "Product Unit of Measure"
+        label = env._(
+            "Usage %(start)s - %(end)s: %(used)s used, %(included)s included",
+            start=format_date(env, charge.period.date_start),
+            end=format_date(env, charge.period.date_end),
+            used=formatLang(env, charge.used, dp=digits),
+            included=formatLang(env, self.usage_included, dp=digits),
+        )
+        if charge.late:
+            label += " " + env._("(records received after the period was billed)")
+        per_unit = contract.currency_id.round(charge.units * self.price_unit)
+        vals = self._prepare_base_invoice_line_vals(charge.period, label, charge.amount)
+        if (
+            self.usage_price_mode == "unit"
+            and charge.units
+            and contract.currency_id.compare_amounts(per_unit, charge.amount) == 0
+        ):
+            vals.update(quantity=charge.units, price_unit=self.price_unit)
+        vals["recurring_line_id"] = self.id
+        return vals
 
     def _prepare_adjustment_line_vals(self, period, amount):
         """Values of a line of an adjustment: ``amount`` more (an invoice) or

@@ -3,7 +3,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_repr
 
-from ..tools import schedule
+from ..tools import schedule, usage
 
 
 class RecurringContractLineMixin(models.AbstractModel):
@@ -60,7 +60,13 @@ class RecurringContractLineMixin(models.AbstractModel):
         self.ensure_one()
         product = self.product_id
         document = self._get_recurrence_document()
-        if self.display_type or not product.recurring_ok or not document:
+        # A usage line's price is per unit used: a frequency does not scale it.
+        if (
+            self.display_type
+            or not product.recurring_ok
+            or not document
+            or self.quantity_type == "usage"
+        ):
             return None
         if not document.recurring_rule_type or document.recurring_interval < 1:
             return None
@@ -91,6 +97,99 @@ class RecurringContractLineMixin(models.AbstractModel):
             digits=self.env["decimal.precision"].precision_get("Product Price"),
         )
         return price if converted is None else converted
+
+    # Usage lines bill what was used in the period (tools/usage.py rates it);
+    # the unit price above is then the price of a unit above the included ones.
+    quantity_type = fields.Selection(
+        selection=[("fixed", "Fixed"), ("usage", "Usage")],
+        string="Billed On",
+        compute="_compute_quantity_type",
+        store=True,
+        readonly=False,
+        precompute=True,
+        required=True,
+        help="Fixed: the quantity of the line every period. Usage: the quantity "
+        "used in the period (usage records), billed in arrears.",
+    )
+    usage_aggregation = fields.Selection(
+        selection=[("sum", "Sum"), ("max", "Maximum"), ("last", "Last Value")],
+        string="Aggregation",
+        default="sum",
+        help="How the usage records of a period make its quantity: their sum "
+        "(calls, hours), their maximum (seats) or the last value (a meter).",
+    )
+    usage_included = fields.Float(
+        string="Included Units",
+        digits="Product Unit of Measure",
+        help="Units free every period; the units above them are billed.",
+    )
+    usage_price_mode = fields.Selection(
+        selection=[
+            ("unit", "Per Unit"),
+            ("graduated", "Graduated Tiers"),
+            ("volume", "Volume Tiers"),
+        ],
+        string="Usage Price",
+        default="unit",
+        help="Per unit: the unit price. Graduated: each unit at the price of "
+        "its tier. Volume: every unit at the price of the tier the total "
+        "falls in.",
+    )
+    usage_tiers = fields.Text(
+        string="Tiers",
+        help="One tier per line, 'UP_TO: PRICE', the last one '*: PRICE', in "
+        "units above the included ones. Example:\n1000: 0.10\n5000: 0.08\n"
+        "*: 0.05",
+    )
+    usage_minimum = fields.Float(
+        string="Minimum per Period",
+        digits="Product Price",
+        help="The least a period bills, whatever the usage.",
+    )
+
+    @api.depends("product_id")
+    def _compute_quantity_type(self):
+        for line in self:
+            if line.product_id:
+                line.quantity_type = line.product_id.recurring_quantity_type or "fixed"
+            elif not line.quantity_type:
+                line.quantity_type = "fixed"
+
+    @api.constrains("usage_tiers", "usage_price_mode", "quantity_type")
+    def _check_usage_tiers(self):
+        for line in self.filtered(lambda line: line.quantity_type == "usage"):
+            try:
+                tiers = usage.parse_tiers(line.usage_tiers)
+            except usage.TierError as error:
+                raise ValidationError(
+                    _(
+                        "The tiers of the line '%(line)s' are not valid at line "
+                        "%(number)s ('%(text)s'): write one 'UP_TO: PRICE' per "
+                        "line, bounds ascending, and a last '*: PRICE'.",
+                        line=line.name,
+                        number=error.line,
+                        text=error.text,
+                    )
+                ) from None
+            if line.usage_price_mode != "unit" and not tiers:
+                raise ValidationError(
+                    _(
+                        "The line '%(line)s' is priced by tiers: give its tiers.",
+                        line=line.name,
+                    )
+                )
+
+    def _get_usage_pricing(self):
+        """The line's pricing for the usage core."""
+        self.ensure_one()
+        return usage.Pricing(
+            aggregation=self.usage_aggregation or "sum",
+            included=self.usage_included,
+            price_unit=self.price_unit,
+            mode=self.usage_price_mode or "unit",
+            tiers=usage.parse_tiers(self.usage_tiers),
+            minimum=self.usage_minimum,
+        )
 
     def _get_description_lang(self):
         """Language of the product description (the customer's, when known)."""

@@ -35,13 +35,18 @@ class RecurringContractPeriod(models.Model):
     date_start = fields.Date(string="From", required=True)
     date_end = fields.Date(string="To", required=True)
     kind = fields.Selection(
-        selection=[("period", "Period"), ("adjustment", "Adjustment")],
+        selection=[
+            ("period", "Period"),
+            ("adjustment", "Adjustment"),
+            ("usage", "Final Usage"),
+        ],
         default="period",
         required=True,
         help="Period: the invoice of a scheduled period. Adjustment: the "
         "difference billed or credited for a period already billed, after a "
         "change in the middle of it (a line added or ended, a close, a "
-        "renewal, a pause).",
+        "renewal, a pause). Final usage: the usage of the last period of a "
+        "contract billed in advance, billed after its end.",
     )
     billed_amounts = fields.Json(
         help="What this row billed, per contract line id, before taxes and at "
@@ -150,6 +155,12 @@ class RecurringContractPeriod(models.Model):
         # sudo: write() refuses state changes from users; the caller checked
         # that this transition is one of the documented ones.
         self.sudo().write(vals)
+        if state == "voided":
+            # The usage its cancelled invoice billed goes on the next one.
+            # sudo: as above, the caller checked the transition.
+            self.env["recurring.contract.usage"].sudo().search(
+                [("period_id", "in", self.ids)]
+            ).write({"period_id": False, "move_line_id": False})
         # A voided adjustment no longer counts: the next run computes again
         # what its period owes.
         self.filtered(

@@ -31,5 +31,11 @@ class RecurringContractTemplateLine(models.Model):
                 quantity=self.quantity,
                 price_unit=self.price_unit,
                 discount=self.discount,
+                quantity_type=self.quantity_type,
+                usage_aggregation=self.usage_aggregation,
+                usage_included=self.usage_included,
+                usage_price_mode=self.usage_price_mode,
+                usage_tiers=self.usage_tiers,
+                usage_minimum=self.usage_minimum,
             )
         return vals

@@ -147,6 +147,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
             owes = contract.state != "draft" and (
                 next(contract._iter_periods(), None) is not None
                 or contract.period_ids.filtered(lambda p: p.state == "voided")
+                or contract._get_final_usage_period()
             )
             contract.state = "running" if owes else "closed"
             contract._sync_mrr_movements()

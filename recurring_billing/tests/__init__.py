@@ -11,3 +11,5 @@ from . import test_mrr_core
 from . import test_mrr
 from . import test_forecast
 from . import test_revenue_tour
+from . import test_usage_core
+from . import test_usage

@@ -11,6 +11,10 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.recurring_billing.models.recurring_billing_engine import (
+    _SECONDS_PER_INVOICE,
+)
+
 from .common import RecurringBillingCommon
 
 
@@ -217,6 +221,27 @@ class TestContractLife(RecurringBillingCommon):
         self.assertBilled(
             self.bill(contract, date(2026, 4, 1)), [("out_invoice", 50.0)]
         )
+
+    def test_renewal_after_a_long_close_on_a_slow_machine(self):
+        """A loaded machine measures slow batches (batches of 5): the seven
+        skipped months fill the first batch, the run goes on to November."""
+        dbname = self.env.cr.dbname
+        saved = _SECONDS_PER_INVOICE.get(dbname)
+        _SECONDS_PER_INVOICE[dbname] = 1.0
+        self.addCleanup(
+            lambda: _SECONDS_PER_INVOICE.pop(dbname, None)
+            if saved is None
+            else _SECONDS_PER_INVOICE.__setitem__(dbname, saved)
+        )
+        self.assertEqual(self.env["recurring.billing.engine"]._get_batch_size(), 5)
+        contract = self.create_contract(
+            start=date(2026, 1, 1), date_end=date(2026, 3, 31)
+        )
+        self.bill(contract, date(2026, 3, 1))
+        contract.action_renew(months=12, date_renew=date(2026, 11, 10))
+        moves = self.bill(contract, date(2026, 11, 10))
+        self.assertBilled(moves, [("out_invoice", 100.0)])
+        self.assertEqual(moves.recurring_period_id.date_start, date(2026, 11, 1))
 
     def test_renewing_a_closed_contract_bills_nothing_while_it_was_closed(self):
         contract = self.create_contract(

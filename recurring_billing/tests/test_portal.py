@@ -191,6 +191,49 @@ class TestPortal(AccountTestInvoicingHttpCommon):
         self.assertEqual(response.status_code, 200)
         self.assertIn("pdf", response.headers.get("Content-Type", ""))
 
+    def test_portal_shows_usage_of_the_period(self):
+        """Usage lines: the customer sees the current period's usage and its
+        cost so far, not the internal records (README, "Usage lines")."""
+        product = self.env["product.product"].create(
+            {"name": "Metered calls", "list_price": 0.01}
+        )
+        today = fields.Date.today()
+        contract = self.env["recurring.contract"].create(
+            {
+                "partner_id": self.owner_contact.id,
+                "date_start": today,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "product_id": product.id,
+                            "quantity_type": "usage",
+                            "price_unit": 0.01,
+                            "usage_included": 1000,
+                        }
+                    )
+                ],
+            }
+        )
+        contract.action_start()
+        self.env["recurring.contract.usage"].create(
+            {
+                "line_id": contract.line_ids.id,
+                "date": today,
+                "quantity": 1500,
+                "reference": "portal-usage-1",
+            }
+        )
+        self.authenticate("rb_owner", "rb_owner")
+        page = self.url_open(f"/my/contracts/{contract.id}").text
+        self.assertIn("Usage this period", page)
+        self.assertIn("1,500.00", page)
+        self.assertIn("5.00", page)
+        self.assertNotIn("portal-usage-1", page)  # records stay internal
+        self.authenticate("rb_stranger", "rb_stranger")
+        self.assertNotIn(
+            "Usage this period", self.url_open(f"/my/contracts/{contract.id}").text
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestBackendTour(AccountTestInvoicingHttpCommon):
