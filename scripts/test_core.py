@@ -1,9 +1,10 @@
-"""Run the pure schedule core's tests without Odoo and without a database.
+"""Run the pure cores' tests without Odoo and without a database.
 
-``recurring_billing/tools/schedule.py`` imports nothing from Odoo, and
-``recurring_billing/tests/test_schedule.py`` tests it with plain unittest.
+``recurring_billing/tools/schedule.py`` and ``tools/indexation.py`` import
+nothing from Odoo, and ``tests/test_schedule.py`` and
+``tests/test_indexation_core.py`` test them with plain unittest.
 Importing them through the addon's package would import Odoo (the addon's
-``__init__`` loads its models), so this loads the two files by path under a
+``__init__`` loads its models), so this loads the files by path under a
 stand-in package. Usage: ``python scripts/test_core.py`` (needs only
 python-dateutil); ``make test-core``.
 """
@@ -15,6 +16,11 @@ import unittest
 from pathlib import Path
 
 ADDON = Path(__file__).resolve().parent.parent / "recurring_billing"
+# The pure cores and their tests: (module in tools/, test module in tests/).
+CORES = (
+    ("schedule", "test_schedule"),
+    ("indexation", "test_indexation_core"),
+)
 
 
 def load(name, path):
@@ -34,11 +40,15 @@ def main():
         module = types.ModuleType(package)
         module.__path__ = [str(folder)]
         sys.modules[package] = module
-    sys.modules["rb_core.tools"].schedule = load(
-        "rb_core.tools.schedule", ADDON / "tools" / "schedule.py"
-    )
-    tests = load("rb_core.tests.test_schedule", ADDON / "tests" / "test_schedule.py")
-    suite = unittest.defaultTestLoader.loadTestsFromModule(tests)
+    suite = unittest.TestSuite()
+    for core, tests in CORES:
+        setattr(
+            sys.modules["rb_core.tools"],
+            core,
+            load(f"rb_core.tools.{core}", ADDON / "tools" / f"{core}.py"),
+        )
+        module = load(f"rb_core.tests.{tests}", ADDON / "tests" / f"{tests}.py")
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromModule(module))
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     if "odoo" in sys.modules:
         print("the schedule core imported Odoo", file=sys.stderr)

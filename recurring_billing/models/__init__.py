@@ -1,4 +1,5 @@
 from . import recurring_recurrence_mixin
+from . import recurring_indexation_mixin
 from . import recurring_contract_line_mixin
 from . import recurring_billable_mixin
 from . import recurring_billing_engine
@@ -19,3 +20,6 @@ from . import res_config_settings
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import recurring_price_index
+from . import recurring_price_index_value
+from . import recurring_contract_indexation

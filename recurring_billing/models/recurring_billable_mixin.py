@@ -619,6 +619,13 @@ class RecurringBillableMixin(models.AbstractModel):
             )
         return blockers
 
+    def _apply_price_updates(self, periods):
+        """Apply the yearly price updates (``recurring.contract.indexation``)
+        that fall before ``periods``, the periods about to be billed. Returns
+        what blocks billing (a missing index value), as messages."""
+        self.ensure_one()
+        return self.env["recurring.contract.indexation"]._apply_due(self, periods)
+
     def _check_billable(self, date_ref=None):
         """Raise the billing blockers of each contract, if any."""
         for contract in self:
