@@ -579,6 +579,7 @@ class RecurringBillableMixin(models.AbstractModel):
                     journal=self.journal_id.display_name,
                 )
             )
+        blockers += self._get_partner_billing_blockers()
         if not date_ref:
             return blockers
         if self.invoice_action != "draft" and self.company_id._get_violated_lock_dates(
@@ -625,6 +626,29 @@ class RecurringBillableMixin(models.AbstractModel):
         what blocks billing (a missing index value), as messages."""
         self.ensure_one()
         return self.env["recurring.contract.indexation"]._apply_due(self, periods)
+
+    def _get_partner_billing_blockers(self):
+        """What the customer's data lacks for a valid invoice, as messages:
+        checked before the contract starts and before each run, rather than
+        posting an invoice that will be rejected. Hook for localisations
+        (``recurring_billing_l10n_es``: NIF, address, FACe centres); they
+        call super()."""
+        self.ensure_one()
+        blockers = []
+        partner = self.partner_id
+        if (
+            self.invoice_action == "post_send"
+            and partner.invoice_sending_method == "email"
+            and not partner.email
+        ):
+            blockers.append(
+                _(
+                    "The customer %(partner)s has no email address, and the "
+                    "invoices are sent by email.",
+                    partner=partner.display_name,
+                )
+            )
+        return blockers
 
     def _check_billable(self, date_ref=None):
         """Raise the billing blockers of each contract, if any."""
@@ -694,7 +718,21 @@ class RecurringBillableMixin(models.AbstractModel):
             for line in self.line_ids
             if line in amounts or (line.display_type and amounts)
         ]
-        return self._prepare_move_vals("out_invoice", date_ref, lines)
+        return {
+            **self._prepare_move_vals("out_invoice", date_ref, lines),
+            **self._prepare_operation_date_vals(period, date_ref),
+        }
+
+    def _prepare_operation_date_vals(self, period, date_ref):
+        """The operation date e-invoicing formats read (Odoo's
+        ``delivery_date``: SII and TicketBAI ``FechaOperacion``, Facturae's
+        operation date) when it is not the invoice date: the period's end,
+        for a period over when it is invoiced (in arrears, or billed late).
+        An invoice issued before its period ends is for a payment in advance,
+        whose VAT is due when it is invoiced: no operation date."""
+        if period.date_end < date_ref:
+            return {"delivery_date": period.date_end}
+        return {}
 
     def _prepare_adjustment_vals(self, period, differences, date_ref):
         """Values of the invoice (more is due) or credit note (less is due)
@@ -707,9 +745,12 @@ class RecurringBillableMixin(models.AbstractModel):
             )
             for line, difference in differences.items()
         ]
-        return self._prepare_move_vals(
-            "out_invoice" if sign > 0 else "out_refund", date_ref, lines
-        )
+        return {
+            **self._prepare_move_vals(
+                "out_invoice" if sign > 0 else "out_refund", date_ref, lines
+            ),
+            **self._prepare_operation_date_vals(period, date_ref),
+        }
 
     def _prepare_move_vals(self, move_type, date_ref, line_commands):
         self.ensure_one()
