@@ -256,12 +256,14 @@ class RecurringContractIndexation(models.Model):
             )
         else:
             source = _("fixed percentage")
+        # Formatted here: an f-string inside _() stops the term extraction.
+        rate, variation = f"{self.rate:+.1f}", f"{self.index_rate:+.1f}"
         return Markup("%s") % _(
             "Prices from %(date)s: %(rate)s %% (%(origin)s, variation "
             "%(variation)s %%), %(before)s to %(after)s per period before taxes.",
             date=format_date(self.env, self.date_effective),
-            rate=f"{self.rate:+.1f}",
-            variation=f"{self.index_rate:+.1f}",
+            rate=rate,
+            variation=variation,
             origin=source,
             before=format_amount(self.env, self.amount_before, self.currency_id),
             after=format_amount(self.env, self.amount_after, self.currency_id),
