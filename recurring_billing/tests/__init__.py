@@ -9,3 +9,4 @@ from . import test_contract_life
 from . import test_security
 from . import test_indexation_core
 from . import test_indexation
+from . import test_invoice_data

@@ -96,6 +96,22 @@ class TestIndexation(RecurringBillingCommon):
         self.assertEqual(len(rent.indexation_ids), 1)
         self.assertEqual(len(self.product_lines(rent)), 2)
 
+    def test_applied_by_the_scheduled_action_as_the_billing_user(self):
+        # The scheduled action bills as the dedicated billing user, bound by
+        # record rules and rights: it reads the index and changes the lines.
+        self.set_values(self.ipc, {(2025, 11): 100.0, (2026, 11): 102.2})
+        rent = self.create_rent()
+        self.bill(rent, date(2026, 12, 1))
+        self.Contract.sudo()._cron_generate_invoices(date_ref=date(2027, 1, 1))
+        january = rent.invoice_ids.filtered(
+            lambda m: m.recurring_period_id.date_start == date(2027, 1, 1)
+        )
+        self.assertEqual(january.amount_untaxed, 1022.0)
+        self.assertEqual(
+            rent.indexation_ids.create_uid,
+            self.env.ref("recurring_billing.user_billing_bot"),
+        )
+
     def test_backlog_bills_each_period_at_its_own_price(self):
         # A first run on 1 February 2027: thirteen invoices, the twelve of
         # 2026 at the old rent, then January 2027 and February at the new one.
