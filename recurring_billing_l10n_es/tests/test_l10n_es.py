@@ -102,6 +102,26 @@ class TestRecurringBillingSpain(TestEsEdiCommon):
         self.assertEqual(contract.period_ids.edi_state, "sent")
         self.assertFalse(contract.has_billing_error)
 
+    def test_post_and_send_through_odoo_sending_then_sii(self):
+        # "Post and send": the invoice goes through account.move.send (its
+        # extra EDIs, the email), and the SII document made at posting is
+        # sent by account_edi's own processing, as for a hand-made invoice.
+        self.customer.invoice_sending_method = "email"
+        contract = self.create_contract(invoice_action="post_send")
+        with (
+            freeze_time("2019-02-01"),
+            patch(SII_CALL, new=mocked_l10n_es_edi_call_web_service_sign),
+        ):
+            invoice = contract._generate_invoices(date_ref=date(2019, 2, 1))
+            self.assertTrue(invoice.sending_data)
+            self.assertEqual(invoice.edi_state, "to_send")
+            self.env["account.move"]._cron_account_move_send()
+            self.assertFalse(invoice.sending_data)
+            self.assertTrue(invoice.is_move_sent)
+            invoice.action_process_edi_web_services(with_commit=False)
+        self.assertEqual(invoice.edi_state, "sent")
+        self.assertEqual(contract.period_ids.edi_state, "sent")
+
     def test_rejected_invoice_is_a_billing_problem(self):
         contract = self.create_contract()
         with freeze_time("2019-02-01"):
