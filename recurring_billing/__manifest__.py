@@ -21,6 +21,7 @@
         "data/recurring_contract_close_reason_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_revenue_data.xml",
+        "data/recurring_price_index_data.xml",
         # The wizards' actions first: the contract form's buttons use them.
         "wizard/recurring_contract_start_wizard_views.xml",
         "wizard/recurring_contract_pause_wizard_views.xml",
@@ -40,6 +41,7 @@
         "views/recurring_mrr_movement_views.xml",
         "views/recurring_forecast_line_views.xml",
         "views/recurring_revenue_dashboard_views.xml",
+        "views/recurring_price_index_views.xml",
         # Last: the menus reference the actions defined above.
         "views/recurring_billing_menus.xml",
     ],

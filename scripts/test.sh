@@ -67,6 +67,17 @@ if [ $# -eq 0 ] && [ -z "${RB_SKIP_FAULTS:-}" ]; then
     bash "$ROOT/scripts/faults.sh" --quick
 fi
 
+# The Spanish bridge on a database of its own (l10n_es + l10n_es_edi_sii).
+if [ $# -eq 0 ]; then
+    if [ -z "${RB_SKIP_L10N_ES:-}" ]; then
+        RB_TEST_DB="$DB" RB_TEST_HTTP_PORT="$HTTP_PORT" bash "$ROOT/scripts/test_l10n_es.sh"
+    elif [ -n "${CI:-}" ]; then
+        die "RB_SKIP_L10N_ES is for developers: CI always runs the Spanish bridge tests"
+    else
+        say "Spanish bridge tests skipped (RB_SKIP_L10N_ES)"
+    fi
+fi
+
 # Odoo's own tests of sale and sale_management, with the addon installed,
 # against the committed list of those that fail without it (make host-tests).
 if [ $# -eq 0 ]; then

@@ -1,4 +1,5 @@
 from . import recurring_recurrence_mixin
+from . import recurring_indexation_mixin
 from . import recurring_contract_line_mixin
 from . import recurring_billable_mixin
 from . import recurring_lifecycle_mixin
@@ -25,3 +26,6 @@ from . import recurring_mrr_movement
 from . import recurring_forecast_line
 from . import recurring_revenue_report
 from . import recurring_contract_usage
+from . import recurring_price_index
+from . import recurring_price_index_value
+from . import recurring_contract_indexation

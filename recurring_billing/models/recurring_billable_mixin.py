@@ -462,6 +462,7 @@ class RecurringBillableMixin(models.AbstractModel):
                     journal=self.journal_id.display_name,
                 )
             )
+        blockers += self._get_partner_billing_blockers()
         if not date_ref:
             return blockers
         if self.invoice_action != "draft" and self.company_id._get_violated_lock_dates(
@@ -498,6 +499,36 @@ class RecurringBillableMixin(models.AbstractModel):
                     "No exchange rate for %(currency)s on or before %(date)s.",
                     currency=self.currency_id.name,
                     date=format_date(self.env, date_ref),
+                )
+            )
+        return blockers
+
+    def _apply_price_updates(self, periods):
+        """Apply the yearly price updates (``recurring.contract.indexation``)
+        that fall before ``periods``, the periods about to be billed. Returns
+        what blocks billing (a missing index value), as messages."""
+        self.ensure_one()
+        return self.env["recurring.contract.indexation"]._apply_due(self, periods)
+
+    def _get_partner_billing_blockers(self):
+        """What the customer's data lacks for a valid invoice, as messages:
+        checked before the contract starts and before each run, rather than
+        posting an invoice that will be rejected. Hook for localisations
+        (``recurring_billing_l10n_es``: NIF, address, FACe centres); they
+        call super()."""
+        self.ensure_one()
+        blockers = []
+        partner = self.partner_id
+        if (
+            self.invoice_action == "post_send"
+            and partner.invoice_sending_method == "email"
+            and not partner.email
+        ):
+            blockers.append(
+                _(
+                    "The customer %(partner)s has no email address, and the "
+                    "invoices are sent by email.",
+                    partner=partner.display_name,
                 )
             )
         return blockers
@@ -579,9 +610,23 @@ class RecurringBillableMixin(models.AbstractModel):
                 line._prepare_usage_invoice_line_vals(charge)
                 for charge in charges.get(line, ())
             ]
-        return self._prepare_move_vals(
-            "out_invoice", date_ref, [Command.create(vals) for vals in lines]
-        )
+        return {
+            **self._prepare_move_vals(
+                "out_invoice", date_ref, [Command.create(vals) for vals in lines]
+            ),
+            **self._prepare_operation_date_vals(period, date_ref),
+        }
+
+    def _prepare_operation_date_vals(self, period, date_ref):
+        """The operation date e-invoicing formats read (Odoo's
+        ``delivery_date``: SII and TicketBAI ``FechaOperacion``, Facturae's
+        operation date) when it is not the invoice date: the period's end,
+        for a period over when it is invoiced (in arrears, or billed late).
+        An invoice issued before its period ends is for a payment in advance,
+        whose VAT is due when it is invoiced: no operation date."""
+        if period.date_end < date_ref:
+            return {"delivery_date": period.date_end}
+        return {}
 
     def _prepare_adjustment_vals(self, period, differences, date_ref):
         """Values of the invoice (more is due) or credit note (less is due)
@@ -594,9 +639,12 @@ class RecurringBillableMixin(models.AbstractModel):
             )
             for line, difference in differences.items()
         ]
-        return self._prepare_move_vals(
-            "out_invoice" if sign > 0 else "out_refund", date_ref, lines
-        )
+        return {
+            **self._prepare_move_vals(
+                "out_invoice" if sign > 0 else "out_refund", date_ref, lines
+            ),
+            **self._prepare_operation_date_vals(period, date_ref),
+        }
 
     def _prepare_move_vals(self, move_type, date_ref, line_commands):
         self.ensure_one()

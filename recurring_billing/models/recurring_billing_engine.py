@@ -521,7 +521,15 @@ class RecurringBillingEngine(models.AbstractModel):
                     for period, differences in contract._get_adjustments()
                 ]
             if contract.state == "running":
-                for period in contract._get_due_periods(date_ref, limit=budget):
+                periods = contract._get_due_periods(date_ref, limit=budget)
+                # Yearly price updates first: the periods they precede are
+                # billed at the new prices. A missing index value blocks
+                # this contract only.
+                blockers = contract._apply_price_updates(periods)
+                if blockers:
+                    errors[contract] = "\n".join(blockers)
+                    continue
+                for period in periods:
                     amounts = contract._get_line_amounts(period)
                     amounts.update(contract._get_usage_amounts(period, usage_groups))
                     items.append(

@@ -36,6 +36,7 @@ class RecurringContract(models.Model):
         "portal.mixin",
         "mail.thread",
         "mail.activity.mixin",
+        "recurring.indexation.mixin",
     ]
     _order = "id desc"
     _check_company_auto = True
@@ -203,6 +204,13 @@ class RecurringContract(models.Model):
         comodel_name="recurring.contract.suspension",
         inverse_name="contract_id",
         string="Suspensions",
+        copy=False,
+        groups="base.group_user",
+    )
+    indexation_ids = fields.One2many(
+        comodel_name="recurring.contract.indexation",
+        inverse_name="contract_id",
+        string="Price Updates",
         copy=False,
         groups="base.group_user",
     )

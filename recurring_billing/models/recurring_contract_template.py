@@ -6,7 +6,7 @@ class RecurringContractTemplate(models.Model):
     """A ready-made contract: its lines and recurrence fill a new contract."""
 
     _name = "recurring.contract.template"
-    _inherit = "recurring.billing.terms.mixin"
+    _inherit = ["recurring.billing.terms.mixin", "recurring.indexation.mixin"]
     _description = "Recurring Contract Template"
     _order = "sequence, name"
     _check_company_auto = True
@@ -42,4 +42,5 @@ class RecurringContractTemplate(models.Model):
             "auto_renew": self.auto_renew,
             "renewal_months": self.renewal_months,
             "note": self.note,
+            **self._prepare_indexation_vals(),
         }

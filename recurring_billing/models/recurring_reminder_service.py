@@ -17,6 +17,7 @@ class RecurringReminderService(models.AbstractModel):
         today = fields.Date.context_today(self)
         self._send_invoice_reminders(today)
         self._send_renewal_notices(today)
+        self._send_indexation_notices(today)
 
     @api.model
     def _get_days_setting(self, key):
@@ -59,3 +60,16 @@ class RecurringReminderService(models.AbstractModel):
                     ("date_end", "=", today + timedelta(days)),
                 ],
             )
+
+    @api.model
+    def _send_indexation_notices(self, today):
+        """The customer is told the old and new amounts before each yearly
+        price update (the contract's own notice days)."""
+        contracts = self.env["recurring.contract"].search(
+            [
+                ("state", "=", "running"),
+                ("indexation_method", "!=", "none"),
+                ("indexation_notice_days", ">", 0),
+            ]
+        )
+        self.env["recurring.contract.indexation"]._send_notices(contracts, today)

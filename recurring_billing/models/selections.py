@@ -16,3 +16,23 @@ INVOICE_ACTION_SELECTION = [
     ("post", "Post"),
     ("post_send", "Post and send"),
 ]
+
+INDEXATION_METHOD_SELECTION = [
+    ("none", "None"),
+    ("index", "Price index"),
+    ("fixed", "Fixed percentage"),
+]
+MONTH_SELECTION = [
+    ("1", "January"),
+    ("2", "February"),
+    ("3", "March"),
+    ("4", "April"),
+    ("5", "May"),
+    ("6", "June"),
+    ("7", "July"),
+    ("8", "August"),
+    ("9", "September"),
+    ("10", "October"),
+    ("11", "November"),
+    ("12", "December"),
+]

@@ -13,3 +13,6 @@ from . import test_forecast
 from . import test_revenue_tour
 from . import test_usage_core
 from . import test_usage
+from . import test_indexation_core
+from . import test_indexation
+from . import test_invoice_data

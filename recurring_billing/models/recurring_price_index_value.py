@@ -1,0 +1,50 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class RecurringPriceIndexValue(models.Model):
+    """The value of a price index for one month (the month's first day)."""
+
+    _name = "recurring.price.index.value"
+    _description = "Price Index Value"
+    _order = "index_id, date desc"
+    _rec_name = "date"
+
+    index_id = fields.Many2one(
+        comodel_name="recurring.price.index",
+        string="Index",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    date = fields.Date(
+        string="Month",
+        required=True,
+        help="The first day of the month the value is for.",
+    )
+    value = fields.Float(required=True, digits=(16, 4))
+
+    _sql_constraints = [
+        (
+            "index_month_unique",
+            "unique(index_id, date)",
+            "A price index has one value per month.",
+        ),
+    ]
+
+    @api.constrains("date", "value")
+    def _check_month(self):
+        for record in self:
+            if record.date.day != 1:
+                raise ValidationError(
+                    _(
+                        "A price index value is for a month: its date must be "
+                        "the first day of the month (%(date)s is not).",
+                        date=record.date.strftime("%d/%m/%Y"),
+                    )
+                )
+            if record.value <= 0:
+                raise ValidationError(
+                    _("A price index value must be greater than zero.")
+                )

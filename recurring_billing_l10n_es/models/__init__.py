@@ -1,0 +1,2 @@
+from . import recurring_contract
+from . import recurring_contract_period
