@@ -728,7 +728,10 @@ def watch_server(server, conn, db, cron, today, cap):
 
 @case(7)
 def case_tight_limit(ctx):
-    n, limit, cap = (2000, 10, 420) if ctx.quick else (10000, 20, 2400)
+    # cap: the driver's safety net against a job that never ends, not a
+    # speed check (that is the benchmark's): at CI size on a loaded 2-core
+    # machine, 2,000 invoices took up to 425 s, so twice that.
+    n, limit, cap = (2000, 10, 900) if ctx.quick else (10000, 20, 2400)
     c = Case(7, f"odoo-bin cron worker, limit_time_real_cron={limit}, {n} due")
     db = ctx.new_db("c7")
     t0 = time.monotonic()
