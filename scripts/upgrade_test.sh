@@ -11,8 +11,10 @@
 #   4. scripts/upgrade_check.py check: the same contracts, lines, ledger rows
 #      and invoices (counts, amounts, states), the module at the working
 #      version, the next period billed exactly once, a rerun bills nothing.
-# Without any release tag it fails: a clone without tags cannot test the
-# upgrade, and a silent pass would hide that.
+# Without release tags (a clone made with --no-tags), the previous release is
+# the tree just before the commit that raised the manifest's version; only a
+# history that does not reach an older version fails: a silent pass would
+# hide an untested upgrade.
 source "$(dirname "$0")/lib.sh"
 
 FROM="${RB_UPGRADE_FROM:-}"
@@ -23,6 +25,24 @@ while [ $# -gt 0 ]; do
     esac
 done
 
+# The parent of the oldest commit, on the first-parent line of HEAD, from
+# which on the manifest holds the working version: the last tree of the
+# previous release. Empty when the history does not reach an older version.
+previous_release_commit() {
+    local working="$1" commit version bump=""
+    for commit in $(git -C "$ROOT" log --first-parent --format=%H -- recurring_billing/__manifest__.py); do
+        version=$(git -C "$ROOT" show "$commit:recurring_billing/__manifest__.py" |
+            "$PY" -c "import ast, sys; print(ast.literal_eval(sys.stdin.read()).get('version', ''))")
+        if [ "$version" = "$working" ]; then
+            bump=$commit
+        else
+            break
+        fi
+    done
+    [ -n "$bump" ] && [ -n "$version" ] && [ "$version" != "$working" ] || return 0
+    git -C "$ROOT" rev-parse -q --verify "$bump^1" || true
+}
+
 require_odoo
 ensure_venv
 cd "$ROOT"
@@ -32,10 +52,9 @@ WORKING=$("$PY" -c "import ast, sys; print(ast.literal_eval(open(sys.argv[1]).re
     recurring_billing/__manifest__.py)
 if [ -z "$FROM" ]; then
     tags=$(git -C "$ROOT" tag -l '18.0.*')
-    [ -n "$tags" ] || die "no release tag (18.0.*) in this clone: the upgrade test needs the previous release.
-    Fetch the tags (git fetch --tags) or name one: scripts/upgrade_test.sh --from TAG"
-    # The newest tag strictly older than the working version.
-    FROM=$("$PY" - "$WORKING" $tags <<'PY'
+    if [ -n "$tags" ]; then
+        # The newest tag strictly older than the working version.
+        FROM=$("$PY" - "$WORKING" $tags <<'PY'
 import sys
 key = lambda v: tuple(int(p) for p in v.split("."))
 working, tags = sys.argv[1], sys.argv[2:]
@@ -43,7 +62,21 @@ older = sorted((t for t in tags if key(t) < key(working)), key=key)
 print(older[-1] if older else "")
 PY
 )
-    [ -n "$FROM" ] || die "no release tag older than the working version $WORKING (tags: $(echo $tags))"
+    fi
+    if [ -z "$FROM" ]; then
+        # A clone without tags (CI clones main with --no-tags, for one) still
+        # has the history: the previous release is the tree just before the
+        # commit that raised the manifest to the working version.
+        if [ "$(git -C "$ROOT" rev-parse --is-shallow-repository)" = true ]; then
+            git -C "$ROOT" fetch -q --unshallow 2>/dev/null ||
+                die "a shallow clone without release tags: the upgrade test needs the previous release.
+    Fetch the history and tags (git fetch --unshallow --tags) or name one: scripts/upgrade_test.sh --from TAG"
+        fi
+        FROM=$(previous_release_commit "$WORKING")
+        [ -n "$FROM" ] || die "no release older than the working version $WORKING in this clone's history.
+    Fetch the tags (git fetch --tags) or name one: scripts/upgrade_test.sh --from TAG"
+        say "no release tag in this clone: the previous release is $FROM, the parent of the commit that set version $WORKING"
+    fi
 fi
 git -C "$ROOT" rev-parse -q --verify "refs/tags/$FROM^{commit}" >/dev/null ||
     git -C "$ROOT" rev-parse -q --verify "$FROM^{commit}" >/dev/null ||
