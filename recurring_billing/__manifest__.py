@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "author": "recurring_billing developers",
     "website": "https://example.com/recurring_billing",
-    "depends": ["account", "sale_management", "portal"],
+    "depends": ["account", "sale_management", "portal", "account_payment"],
     "external_dependencies": {"python": ["python-dateutil"]},
     "data": [
         "security/ir.model.access.csv",
@@ -20,6 +20,7 @@
         "data/ir_cron_data.xml",
         "data/recurring_contract_close_reason_data.xml",
         "data/mail_template_data.xml",
+        "data/recurring_payment_data.xml",
         # The wizards' actions first: the contract form's buttons use them.
         "wizard/recurring_contract_start_wizard_views.xml",
         "wizard/recurring_contract_pause_wizard_views.xml",
@@ -35,6 +36,8 @@
         "views/account_move_views.xml",
         "views/res_config_settings_views.xml",
         "views/recurring_contract_portal_templates.xml",
+        "views/recurring_payment_views.xml",
+        "views/recurring_payment_portal_templates.xml",
         # Last: the menus reference the actions defined above.
         "views/recurring_billing_menus.xml",
     ],

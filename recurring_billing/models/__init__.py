@@ -19,3 +19,7 @@ from . import res_config_settings
 from . import res_partner
 from . import sale_order
 from . import sale_order_line
+from . import recurring_payment_attempt
+from . import recurring_payment_contract
+from . import recurring_payment_service
+from . import payment_transaction

@@ -865,8 +865,15 @@ class RecurringContract(models.Model):
 
     @api.model
     def _cron_generate_invoices(self, date_ref=None):
-        """The scheduled action ``recurring_billing.ir_cron_generate_invoices``."""
-        return self.env["recurring.billing.engine"]._run_scheduled(date_ref)
+        """The scheduled action ``recurring_billing.ir_cron_generate_invoices``.
+        Under ir.cron, the batch's invoices are committed before any of them
+        is charged: a slow or failing payment provider never rolls back a
+        posted invoice."""
+        done = self.env["recurring.billing.engine"]._run_scheduled(date_ref)
+        if self.env.context.get("ir_cron_progress_id"):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            self.env["recurring.payment.service"]._run_scheduled(date_ref, notify=False)
+        return done
 
     # -------------------------------------------------------------------------
     # MAIL

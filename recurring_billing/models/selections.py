@@ -16,3 +16,10 @@ INVOICE_ACTION_SELECTION = [
     ("post", "Post"),
     ("post_send", "Post and send"),
 ]
+# What happens to a contract after the last failed retry of a charge, or
+# when an invoice stays unpaid too long.
+DUNNING_ACTION_SELECTION = [
+    ("none", "Nothing"),
+    ("pause", "Pause billing"),
+    ("close", "Close the contract"),
+]

@@ -7,3 +7,5 @@ from . import test_mail
 from . import test_portal
 from . import test_contract_life
 from . import test_security
+from . import test_payment_dunning
+from . import test_payment

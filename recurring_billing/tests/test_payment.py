@@ -1,0 +1,280 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Getting paid: automatic charges on payment_demo tokens, exactly once,
+retries and dunning, the unpaid-invoice policy."""
+
+from datetime import date
+
+from psycopg2 import IntegrityError
+
+from odoo.exceptions import ValidationError
+from odoo.tools import mute_logger
+
+from .payment_common import RecurringPaymentCommon
+
+
+class TestPaymentCharge(RecurringPaymentCommon):
+    def test_done_pays_and_reconciles_once(self):
+        contract, invoice = self.create_charged_contract()
+        self.assertEqual(self.charge(date(2026, 1, 1)), 1)
+        tx = self.transactions(invoice)
+        self.assertRecordValues(
+            tx,
+            [
+                {
+                    "state": "done",
+                    "operation": "offline",
+                    "amount": 115.0,
+                    "token_id": self.token.id,
+                }
+            ],
+        )
+        self.assertTrue(tx.payment_id, "Odoo's post-processing made the payment")
+        self.assertEqual(tx.payment_id.amount, 115.0)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertRecordValues(
+            invoice.recurring_payment_attempt_ids,
+            [{"state": "done", "amount": 115.0, "transaction_id": tx.id}],
+        )
+        self.assertEqual(invoice.recurring_charge_state, "done")
+        self.assertFalse(contract.payment_failing)
+        # A rerun, the same day or later, charges nothing.
+        self.assertEqual(self.charge(date(2026, 1, 1)), 0)
+        self.assertEqual(self.charge(date(2026, 1, 9)), 0)
+        self.assertEqual(len(self.transactions(invoice)), 1)
+
+    def test_pending_then_rerun_creates_no_second_transaction(self):
+        token = self.create_token(self.partner_a, "pending", details="1111")
+        _contract, invoice = self.create_charged_contract(token)
+        self.assertEqual(self.charge(date(2026, 1, 1)), 1)
+        tx = self.transactions(invoice)
+        self.assertEqual(tx.state, "pending")
+        self.assertEqual(invoice.recurring_charge_state, "pending")
+        for day in (date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 30)):
+            self.assertEqual(self.charge(day), 0)
+        self.assertEqual(self.transactions(invoice), tx)
+        # The service, asked directly, refuses it too.
+        service = self.env["recurring.payment.service"]
+        self.assertFalse(service._charge_invoices(invoice, date(2026, 1, 2)))
+        # The provider confirms later (its webhook): Odoo's post-processing
+        # reconciles, and the attempt follows.
+        tx._set_done()
+        tx._post_process()
+        self.assertEqual(invoice.recurring_payment_attempt_ids.state, "done")
+        self.assertEqual(invoice.recurring_charge_state, "done")
+        self.assertEqual(invoice.amount_residual, 0.0)
+
+    def test_unique_index_refuses_a_second_live_attempt(self):
+        _contract, invoice = self.create_charged_contract()
+        self.charge(date(2026, 1, 1))
+        attempt = invoice.recurring_payment_attempt_ids
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            with self.env.cr.savepoint():
+                attempt.copy({"transaction_id": False})
+
+    def test_error_retries_emails_flags_then_pauses(self):
+        self.company.write(
+            {"recurring_retry_days": "1,3,7", "recurring_dunning_action": "pause"}
+        )
+        token = self.create_token(self.partner_a, "error", details="0000")
+        contract, invoice = self.create_charged_contract(token)
+        self.assertEqual(self.charge(date(2026, 1, 1)), 1)
+        self.assertEqual(invoice.payment_state, "not_paid")
+        self.assertEqual(invoice.amount_residual, 115.0)
+        self.assertRecordValues(
+            invoice,
+            [
+                {
+                    "recurring_charge_state": "failing",
+                    "recurring_charge_retry_date": date(2026, 1, 2),
+                }
+            ],
+        )
+        self.assertTrue(contract.payment_failing)
+        activity = contract.activity_ids.filtered(
+            lambda a: a.summary == "Automatic payment failing"
+        )
+        self.assertEqual(len(activity), 1)
+        # The customer's email: queued, with the links to pay and to update
+        # the card.
+        message = invoice.message_ids.filtered(
+            lambda m: "payment of invoice" in (m.subject or "")
+        )
+        self.assertEqual(len(message), 1)
+        self.assertIn(self.partner_a, message.partner_ids)
+        self.assertIn(invoice.get_portal_url(), message.body)
+        self.assertIn(
+            contract.get_portal_url(suffix="/payment_method").replace("&", "&amp;"),
+            message.body,
+        )
+        # Nothing before the retry date; then day 1, 3 and 7 after the first
+        # failure.
+        self.assertEqual(self.charge(date(2026, 1, 1)), 0)
+        expected = [
+            (date(2026, 1, 2), date(2026, 1, 4)),
+            (date(2026, 1, 4), date(2026, 1, 8)),
+        ]
+        for day, next_retry in expected:
+            self.assertEqual(self.charge(day), 1)
+            self.assertEqual(invoice.recurring_charge_retry_date, next_retry)
+            self.assertEqual(contract.state, "running")
+        self.assertEqual(self.charge(date(2026, 1, 7)), 0)
+        self.assertEqual(self.charge(date(2026, 1, 8)), 1)
+        # The last retry failed: given up, the configured outcome applies.
+        self.assertEqual(invoice.recurring_charge_state, "given_up")
+        self.assertFalse(invoice.recurring_charge_retry_date)
+        self.assertEqual(contract.state, "paused")
+        self.assertEqual(contract.suspension_ids.date_start, date(2026, 1, 8))
+        self.assertEqual(len(self.transactions(invoice)), 4)
+        self.assertEqual(
+            invoice.recurring_payment_attempt_ids.mapped("state"), ["error"] * 4
+        )
+        self.assertEqual(self.charge(date(2026, 2, 1)), 0)
+        # One activity for the salesperson, four emails to the customer.
+        self.assertEqual(len(contract.activity_ids), 1)
+        self.assertEqual(
+            len(
+                invoice.message_ids.filtered(
+                    lambda m: "payment of invoice" in (m.subject or "")
+                )
+            ),
+            4,
+        )
+
+    def test_after_last_retry_close_with_reason(self):
+        reason = self.env["recurring.contract.close.reason"].create({"name": "Unpaid"})
+        self.company.write(
+            {
+                "recurring_retry_days": "2",
+                "recurring_dunning_action": "close",
+                "recurring_dunning_close_reason_id": reason.id,
+            }
+        )
+        token = self.create_token(self.partner_a, "error", details="0001")
+        contract, invoice = self.create_charged_contract(token)
+        self.charge(date(2026, 1, 1))
+        self.assertEqual(invoice.recurring_charge_retry_date, date(2026, 1, 3))
+        self.charge(date(2026, 1, 3))
+        self.assertEqual(contract.close_reason_id, reason)
+        self.assertEqual(contract.date_end, date(2026, 1, 3))
+        self.assertFalse(contract.auto_renew)
+
+    def test_success_after_failure_clears_the_flag(self):
+        token = self.create_token(self.partner_a, "error", details="0002")
+        contract, invoice = self.create_charged_contract(token)
+        self.charge(date(2026, 1, 1))
+        self.assertTrue(contract.payment_failing)
+        token.demo_simulated_state = "done"  # the customer's bank said yes
+        self.assertEqual(self.charge(date(2026, 1, 2)), 1)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertEqual(invoice.recurring_charge_state, "done")
+        self.assertFalse(contract.payment_failing)
+        self.assertFalse(
+            contract.activity_ids.filtered(
+                lambda a: a.summary == "Automatic payment failing"
+            )
+        )
+
+    def test_paid_another_way_stops_the_retries(self):
+        token = self.create_token(self.partner_a, "error", details="0003")
+        contract, invoice = self.create_charged_contract(token)
+        self.charge(date(2026, 1, 1))
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"payment_date": date(2026, 1, 1)})._create_payments()
+        self.assertEqual(self.charge(date(2026, 1, 2)), 0)
+        self.assertEqual(len(self.transactions(invoice)), 1)
+        self.assertFalse(invoice.recurring_charge_state)
+        self.assertFalse(contract.payment_failing)
+
+    def test_no_token_no_charge(self):
+        contract = self.create_contract(start=date(2026, 1, 1))
+        invoice = self.bill(contract, date(2026, 1, 1))
+        self.assertEqual(self.charge(date(2026, 1, 1)), 0)
+        self.assertFalse(self.transactions(invoice))
+
+    def test_provider_exception_is_a_failed_charge_of_that_invoice_only(self):
+        bad = self.create_token(self.partner_a, "done", details="0004")
+        _contract_bad, invoice_bad = self.create_charged_contract(bad)
+        _contract_ok, invoice_ok = self.create_charged_contract()
+        # A provider call that raises (here: the demo provider refuses a
+        # transaction without a token; a real one may be unreachable).
+        Transaction = type(self.env["payment.transaction"])
+        original = Transaction._send_payment_request
+
+        def send(tx):
+            if tx.token_id == bad:
+                raise ConnectionError("Provider unreachable")
+            return original(tx)
+
+        Transaction._send_payment_request = send
+        try:
+            self.assertEqual(self.charge(date(2026, 1, 1)), 2)
+        finally:
+            Transaction._send_payment_request = original
+        self.assertEqual(invoice_bad.recurring_charge_state, "failing")
+        self.assertIn(
+            "Provider unreachable",
+            invoice_bad.recurring_payment_attempt_ids.message,
+        )
+        self.assertEqual(invoice_ok.amount_residual, 0.0)
+
+
+class TestPaymentToken(RecurringPaymentCommon):
+    def test_token_of_another_customer_refused(self):
+        other = self.create_token(self.partner_b, "done", details="9999")
+        contract = self.create_contract(start=date(2026, 1, 1))
+        with self.assertRaisesRegex(ValidationError, "belongs to"):
+            contract.payment_token_id = other
+
+    def test_token_of_a_contact_of_the_customer_accepted(self):
+        contact = self.env["res.partner"].create(
+            {"name": "Accounting", "parent_id": self.partner_a.id}
+        )
+        token = self.create_token(contact, "done", details="5555")
+        contract = self.create_contract(start=date(2026, 1, 1))
+        contract.payment_token_id = token
+        self.assertEqual(contract.payment_token_id, token)
+
+    def test_token_of_a_disabled_provider_refused(self):
+        token = self.create_token(self.partner_a, "done", details="6666")
+        contract = self.create_contract(start=date(2026, 1, 1))
+        self.provider.state = "disabled"
+        with self.assertRaisesRegex(ValidationError, "can no longer be charged"):
+            contract.payment_token_id = token
+
+    def test_bad_retry_days_refused(self):
+        with self.assertRaisesRegex(ValidationError, "whole numbers"):
+            self.company.recurring_retry_days = "1,x"
+
+
+class TestUnpaidPolicy(RecurringPaymentCommon):
+    def test_reminders_then_pause(self):
+        self.company.write(
+            {
+                "recurring_unpaid_reminder_days": "7,14",
+                "recurring_unpaid_action": "pause",
+                "recurring_unpaid_action_days": 30,
+            }
+        )
+        contract = self.create_contract(start=date(2026, 1, 1))
+        invoice = self.bill(contract, date(2026, 1, 1))
+        due = invoice.invoice_date_due
+
+        def reminders():
+            return invoice.message_ids.filtered(
+                lambda m: "is overdue" in (m.subject or "")
+            )
+
+        self.charge(date.fromordinal(due.toordinal() + 6))
+        self.assertFalse(reminders())
+        self.charge(date.fromordinal(due.toordinal() + 7))
+        self.assertEqual(len(reminders()), 1)
+        self.assertIn(invoice.get_portal_url(), reminders().body)
+        self.charge(date.fromordinal(due.toordinal() + 8))
+        self.assertEqual(len(reminders()), 1)
+        self.charge(date.fromordinal(due.toordinal() + 14))
+        self.assertEqual(len(reminders()), 2)
+        self.assertEqual(contract.state, "running")
+        self.charge(date.fromordinal(due.toordinal() + 30))
+        self.assertEqual(contract.state, "paused")
