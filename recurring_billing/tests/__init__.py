@@ -9,3 +9,4 @@ from . import test_contract_life
 from . import test_security
 from . import test_payment_dunning
 from . import test_payment
+from . import test_payment_portal
