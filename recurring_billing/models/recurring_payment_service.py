@@ -44,6 +44,7 @@ class RecurringPaymentService(models.AbstractModel):
         the unpaid-invoice policy. Returns the number of invoices charged."""
         self = self.env["recurring.billing.engine"]._get_billing_env().env[self._name]  # noqa: PLW0642
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        self._resend_unanswered(in_cron)
         done = 0
         while invoices := self._claim_invoices(date_ref, in_cron):
             done += len(self._charge_batch(invoices, date_ref, in_cron))
@@ -57,6 +58,16 @@ class RecurringPaymentService(models.AbstractModel):
             self._apply_unpaid_policy(date_ref)
         if notify:
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+        if in_cron and remaining:
+            # More to charge than one batch: run again at once (also when
+            # called from the billing scheduled action).
+            cron = self.env.ref(
+                "recurring_billing.ir_cron_charge_invoices", raise_if_not_found=False
+            )
+            if cron:
+                # sudo: the billing user may not read scheduled actions; only
+                # this module's own one is triggered.
+                cron.sudo()._trigger()
         return done
 
     @api.model
@@ -140,6 +151,56 @@ class RecurringPaymentService(models.AbstractModel):
         except CONCURRENCY_ERRORS:
             return invoices.browse()
         return invoices.filtered(lambda m: m.id in locked)
+
+    @api.model
+    def _resend_unanswered(self, in_cron):
+        """Attempts whose worker died after saving them and before the
+        provider answered: their transaction is still a draft. The *same*
+        transaction is sent again (providers deduplicate on its reference:
+        Odoo's Stripe sends it as the idempotency key), never a new one.
+        Only after ``recurring_billing.charge_resend_minutes`` (default 10),
+        so that a worker still sending is left alone; rows another worker
+        holds are skipped."""
+        minutes = int(
+            self.env["ir.config_parameter"]
+            .sudo()  # technical setting, read-only use
+            .get_param("recurring_billing.charge_resend_minutes", 10)
+        )
+        Attempt = self.env["recurring.payment.attempt"]
+        query = Attempt._search(
+            [
+                ("state", "=", "pending"),
+                ("transaction_id.state", "=", "draft"),
+                (
+                    "create_date",
+                    "<=",
+                    fields.Datetime.subtract(fields.Datetime.now(), minutes=minutes),
+                ),
+            ],
+            order="id",
+            limit=self._get_batch_size(),
+        )
+        sql = SQL(
+            "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
+            query.select(),
+            SQL.identifier(Attempt._table),
+        )
+        self.env.flush_query(sql)
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(sql, log_exceptions=False)
+                attempts = Attempt.browse(row[0] for row in self.env.cr.fetchall())
+        except CONCURRENCY_ERRORS:
+            if not in_cron:
+                raise
+            return
+        for attempt in attempts:
+            _logger.info(
+                "Charge %s unanswered: sent again", attempt.transaction_id.reference
+            )
+            self._charge_invoice(attempt)
+            if in_cron:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _get_batch_size(self):

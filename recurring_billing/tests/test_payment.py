@@ -278,3 +278,25 @@ class TestUnpaidPolicy(RecurringPaymentCommon):
         self.assertEqual(contract.state, "running")
         self.charge(date.fromordinal(due.toordinal() + 30))
         self.assertEqual(contract.state, "paused")
+
+
+class TestPaymentResend(RecurringPaymentCommon):
+    def test_unanswered_transaction_is_sent_again_not_duplicated(self):
+        """A worker died after saving the attempt, before the provider
+        answered: the rerun sends the same transaction, never a new one."""
+        _contract, invoice = self.create_charged_contract()
+        service = self.env["recurring.payment.service"]
+        attempt = service._create_attempt(invoice, date(2026, 1, 1))
+        tx = attempt.transaction_id
+        self.assertEqual(tx.state, "draft")
+        # Too recent: a worker may still be sending it.
+        self.assertEqual(self.charge(date(2026, 1, 1)), 0)
+        self.assertEqual(tx.state, "draft")
+        self.env["ir.config_parameter"].set_param(
+            "recurring_billing.charge_resend_minutes", 0
+        )
+        self.charge(date(2026, 1, 1))
+        self.assertEqual(self.transactions(invoice), tx)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(attempt.state, "done")
+        self.assertEqual(invoice.amount_residual, 0.0)
