@@ -21,6 +21,11 @@ and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
 * portal_contracts.png           /my/contracts as the customer's portal user
 * portal_contract.png            /my/contracts/<id>, full page
 * contract_pdf_page1.png         first page of the contract PDF (pdftoppm)
+* portal_contract_payment.png    getting paid: the contract page's payment part
+* portal_payment_method.png      /my/contracts/<id>/payment_method
+* portal_cancel.png              /my/contracts/<id>/cancel
+
+``--only payments`` takes the last three only.
 
 Side effects on the database, kept to a minimum: the admin user's language is
 switched to en_US for the English shots and es_ES for the Spanish one, then
@@ -620,8 +625,32 @@ def portal_shots(args, out, admin, contract_id, partner_id):
         log(f"wrote {target}")
 
 
+def payment_shots(args, out, admin, contract_id, partner_id):
+    """Getting paid (issue 11), as the customer: the payment part of the
+    contract page (saved method, Pay buttons), the payment method page and
+    the cancellation request page. Nothing is submitted."""
+    base = args.base_url.rstrip("/")
+    ensure_portal_user(admin, partner_id)
+    portal = Odoo(base, args.db, PORTAL_LOGIN, PORTAL_PASSWORD)
+    with browser_as(portal) as browser:
+        browser.navigate(f"{base}/my/contracts/{contract_id}")
+        browser.wait_for("#contract_payment")
+        browser.screenshot(out / "portal_contract_payment.png", full_page=True)
+        browser.navigate(f"{base}/my/contracts/{contract_id}/payment_method")
+        browser.wait_for(".o_portal_contract_payment_method")
+        browser.screenshot(out / "portal_payment_method.png")
+        browser.navigate(f"{base}/my/contracts/{contract_id}/cancel")
+        browser.wait_for("#cancel_effective_date")
+        browser.screenshot(out / "portal_cancel.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only",
+        choices=["payments"],
+        help="take only this group of screenshots",
+    )
     parser.add_argument("--base-url", default="http://localhost:8069")
     parser.add_argument("--db", default="rb_demo")
     parser.add_argument("--out", default="docs/screenshots")
@@ -665,9 +694,13 @@ def main():
     partner_id = contracts[0]["partner_id"][0]
     log(f"contract {contracts[0]['name']} (id {contract_id}), partner id {partner_id}")
 
+    if args.only == "payments":
+        payment_shots(args, out, admin, contract_id, partner_id)
+        return
     backoffice_shots(args, out, contract_id)
     workspace_shots(args, out, contract_id)
     portal_shots(args, out, admin, contract_id, partner_id)
+    payment_shots(args, out, admin, contract_id, partner_id)
 
 
 if __name__ == "__main__":
