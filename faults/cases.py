@@ -949,11 +949,15 @@ def case_charge_killed(ctx):
     due = total(expected)
     c.expect(
         f"{due} invoices to post and charge on payment_demo tokens; the billing "
-        "worker is killed -9 once invoices are posted and before all are charged; "
+        "worker (billing, then charging triggered after each posted batch) is "
+        "killed -9 once invoices are posted and before all are charged; "
         "a rerun of both scheduled actions: every invoice posted once, charged "
         "by exactly one transaction, done, and paid"
     )
     set_cron_ready(db)
+    # The charging scheduled action runs when the billing one triggers it,
+    # right after each batch it posted commits.
+    q(conn, "UPDATE ir_cron SET active = true WHERE id = %s", [charge_cron])
 
     def counts():
         return q(
@@ -965,7 +969,7 @@ def case_charge_killed(ctx):
 
     proc = spawn(
         "runner.py",
-        runner_args(ctx.cfg, db, [cron], 600, time_limit=40),
+        runner_args(ctx.cfg, db, [cron, charge_cron], 600, time_limit=40),
         log_path(db, "killed"),
     )
     while proc.poll() is None:

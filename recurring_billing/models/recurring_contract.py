@@ -866,13 +866,13 @@ class RecurringContract(models.Model):
     @api.model
     def _cron_generate_invoices(self, date_ref=None):
         """The scheduled action ``recurring_billing.ir_cron_generate_invoices``.
-        Under ir.cron, the batch's invoices are committed before any of them
-        is charged: a slow or failing payment provider never rolls back a
-        posted invoice."""
+        The invoices it posts are charged by the charging scheduled action,
+        triggered here to run right after this batch commits: never in the
+        posting transaction, so a slow or failing payment provider never
+        rolls back a posted invoice."""
         done = self.env["recurring.billing.engine"]._run_scheduled(date_ref)
-        if self.env.context.get("ir_cron_progress_id"):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-            self.env["recurring.payment.service"]._run_scheduled(date_ref, notify=False)
+        if done:
+            self.env["recurring.payment.service"]._trigger_charging()
         return done
 
     # -------------------------------------------------------------------------

@@ -95,8 +95,9 @@ class RecurringContract(models.Model):
     def _cron_charge_invoices(self, date_ref=None):
         """The charging step: first charges and due retries of the posted
         invoices of contracts with a saved payment method, and the unpaid
-        invoice policy of those without. Run by the billing scheduled action
-        right after its batch committed, and by its own scheduled action
+        invoice policy of those without. Triggered by the billing scheduled
+        action with each batch it posts (it runs once the batch committed),
+        and run daily by its own scheduled action
         ``recurring_billing.ir_cron_charge_invoices``. Calling it again
         charges nothing already charged or pending."""
         return self.env["recurring.payment.service"]._run_scheduled(date_ref)

@@ -59,16 +59,20 @@ class RecurringPaymentService(models.AbstractModel):
         if notify:
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
         if in_cron and remaining:
-            # More to charge than one batch: run again at once (also when
-            # called from the billing scheduled action).
-            cron = self.env.ref(
-                "recurring_billing.ir_cron_charge_invoices", raise_if_not_found=False
-            )
-            if cron:
-                # sudo: the billing user may not read scheduled actions; only
-                # this module's own one is triggered.
-                cron.sudo()._trigger()
+            self._trigger_charging()  # more than one batch: again at once
         return done
+
+    @api.model
+    def _trigger_charging(self):
+        """Run the charging scheduled action as soon as the current
+        transaction commits (the trigger is committed with it)."""
+        cron = self.env.ref(
+            "recurring_billing.ir_cron_charge_invoices", raise_if_not_found=False
+        )
+        if cron:
+            # sudo: the billing user may not read scheduled actions; only
+            # this module's own one is triggered.
+            cron.sudo()._trigger()
 
     @api.model
     def _charge_invoices(self, invoices, date_ref=None):

@@ -6,8 +6,10 @@ from datetime import date
 
 from psycopg2 import IntegrityError
 
+from odoo import SUPERUSER_ID, Command, api
 from odoo.exceptions import ValidationError
-from odoo.tools import mute_logger
+from odoo.tests import TransactionCase
+from odoo.tools import SQL, mute_logger
 
 from .payment_common import RecurringPaymentCommon
 
@@ -300,3 +302,99 @@ class TestPaymentResend(RecurringPaymentCommon):
         self.assertEqual(tx.state, "done")
         self.assertEqual(attempt.state, "done")
         self.assertEqual(invoice.amount_residual, 0.0)
+
+
+class TestPaymentConcurrency(TransactionCase):
+    """Two workers charging the same invoice at the same time, each on its
+    own connection (real PostgreSQL transactions): one transaction only.
+    The data must be committed for the second connection to see it: a
+    contract of 2020 in the main company, closed after its one period, with
+    its invoice paid by the test (it stays in the database, inert)."""
+
+    def test_two_workers_one_transaction(self):
+        registry = self.env.registry
+        day = date(2020, 1, 1)
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env.ref("base.main_company")
+            provider = env.ref("payment.payment_provider_demo")
+            provider.write({"state": "test", "company_id": company.id})
+            if not provider.journal_id:
+                provider.journal_id = env["account.journal"].search(
+                    [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+                )
+            partner = env["res.partner"].create(
+                {"name": "RB Concurrency Customer", "email": "conc@example.com"}
+            )
+            token = env["payment.token"].create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": env.ref("payment_demo.payment_method_demo").id,
+                    "payment_details": "7777",
+                    "partner_id": partner.id,
+                    "provider_ref": f"conc-{partner.id}",
+                    "demo_simulated_state": "done",
+                }
+            )
+            product = env["product.product"].create(
+                {"name": "RB concurrency service", "taxes_id": [Command.clear()]}
+            )
+            contract = (
+                env["recurring.contract"]
+                .with_company(company)
+                .create(
+                    {
+                        "partner_id": partner.id,
+                        "company_id": company.id,
+                        "date_start": day,
+                        "date_end": date(2020, 1, 31),
+                        "auto_renew": False,
+                        "invoice_action": "post",
+                        "payment_token_id": token.id,
+                        "line_ids": [
+                            Command.create(
+                                {"product_id": product.id, "price_unit": 50.0}
+                            )
+                        ],
+                    }
+                )
+            )
+            contract.action_start(notify=False)
+            invoice_id = contract._generate_invoices(date_ref=day).id
+            # Committed: the two workers below are other connections.
+            cr.commit()  # pylint: disable=invalid-commit
+
+        def service(cr):
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            return env["recurring.payment.service"], env["account.move"].browse(
+                invoice_id
+            )
+
+        with registry.cursor() as cr_a, registry.cursor() as cr_b:
+            service_a, invoice_a = service(cr_a)
+            service_b, invoice_b = service(cr_b)
+            # A charges and holds the invoice's row until it commits.
+            self.assertEqual(len(service_a._charge_invoices(invoice_a, day)), 1)
+            # B, at the same time: the row is held, B charges nothing.
+            self.assertFalse(service_b._charge_invoices(invoice_b, day))
+            cr_a.commit()  # pylint: disable=invalid-commit
+            cr_b.rollback()
+            # B again, after A committed: charged already, nothing to do.
+            service_b, invoice_b = service(cr_b)
+            self.assertFalse(service_b._charge_invoices(invoice_b, day))
+            cr_b.commit()  # pylint: disable=invalid-commit
+        with registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    "SELECT count(*), bool_and(t.state = 'done') "
+                    "FROM account_invoice_transaction_rel r "
+                    "JOIN payment_transaction t ON t.id = r.transaction_id "
+                    "WHERE r.invoice_id = %s",
+                    invoice_id,
+                )
+            )
+            self.assertEqual(cr.fetchone(), (1, True))
+            cr.execute(
+                SQL("SELECT payment_state FROM account_move WHERE id = %s", invoice_id)
+            )
+            self.assertIn(cr.fetchone()[0], ("paid", "in_payment"))
