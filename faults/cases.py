@@ -902,6 +902,125 @@ def case_contract_ends(ctx):
     return c.finish()
 
 
+# ---------------------------------------------------------------------- 9
+@case(9)
+def case_charge_killed(ctx):
+    """Issue 11: a worker killed between posting and charging."""
+    n = 20 if ctx.quick else 200
+    c = Case(9, f"charging: worker killed between posting and charging ({n} contracts)")
+    db = ctx.new_db("c9")
+    expected = make_contracts(db, n, backlog_every=0)
+    with odoo_env(db) as env:
+        company = env.company
+        provider = env.ref("payment.payment_provider_demo")
+        provider.write(
+            {
+                "state": "test",
+                "company_id": company.id,
+                "journal_id": env["account.journal"]
+                .search(
+                    [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+                )
+                .id,
+            }
+        )
+        method = env.ref("payment_demo.payment_method_demo")
+        for contract in env["recurring.contract"].browse(sorted(expected)):
+            contract.payment_token_id = env["payment.token"].create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": method.id,
+                    "payment_details": f"{contract.id:04d}",
+                    "partner_id": contract.partner_id.id,
+                    "provider_ref": f"rbf-{contract.id}",
+                    "demo_simulated_state": "done",
+                }
+            )
+        env["ir.config_parameter"].set_param("recurring_billing.charge_batch_size", 2)
+        # The rerun resends at once what the killed worker left unanswered.
+        env["ir.config_parameter"].set_param(
+            "recurring_billing.charge_resend_minutes", 0
+        )
+    set_batch_size(db, 5)
+    conn = sql_conn(db)
+    cron = cron_id(conn)
+    charge_cron = q1(
+        conn,
+        "SELECT res_id FROM ir_model_data WHERE module = 'recurring_billing' "
+        "AND name = 'ir_cron_charge_invoices'",
+    )
+    due = total(expected)
+    c.expect(
+        f"{due} invoices to post and charge on payment_demo tokens; the billing "
+        "worker (billing, then charging triggered after each posted batch) is "
+        "killed -9 once invoices are posted and before all are charged; "
+        "a rerun of both scheduled actions: every invoice posted once, charged "
+        "by exactly one transaction, done, and paid"
+    )
+    set_cron_ready(db)
+    # The charging scheduled action runs when the billing one triggers it,
+    # right after each batch it posted commits.
+    q(conn, "UPDATE ir_cron SET active = true WHERE id = %s", [charge_cron])
+
+    def counts():
+        return q(
+            conn,
+            "SELECT (SELECT count(*) FROM account_move WHERE state = 'posted' "
+            "AND recurring_contract_id IS NOT NULL), "
+            "(SELECT count(*) FROM recurring_payment_attempt)",
+        )[0]
+
+    proc = spawn(
+        "runner.py",
+        runner_args(ctx.cfg, db, [cron, charge_cron], 600, time_limit=40),
+        log_path(db, "killed"),
+    )
+    while proc.poll() is None:
+        posted, attempts = counts()
+        if posted >= 5 and attempts >= 1:
+            break
+        time.sleep(0.01)
+    killed = proc.poll() is None
+    kill9(proc)
+    wait_backends_gone(conn, proc.pid)
+    posted, attempts = counts()
+    c.info(f"SIGKILL with {posted}/{due} invoices posted, {attempts} charge attempts")
+    c.check(killed and attempts < posted, "killed between posting and charging")
+    twice = q1(
+        conn,
+        "SELECT count(*) FROM (SELECT invoice_id FROM account_invoice_transaction_rel "
+        "GROUP BY invoice_id HAVING count(*) > 1) t",
+    )
+    c.check(twice == 0, "after the kill: no invoice with two transactions")
+    set_cron_ready(db, [cron, charge_cron])
+    result = run_runner(ctx.cfg, db, [cron, charge_cron], tag="rerun")
+    check_run(c, result, "rerun")
+    check_exactly_once(c, conn, expected)
+    check_numbering(c, conn)
+    rows = q(
+        conn,
+        "SELECT m.id, m.payment_state, count(r.transaction_id), "
+        "bool_and(t.state = 'done'), "
+        "(SELECT count(*) FROM recurring_payment_attempt a WHERE a.invoice_id = m.id) "
+        "FROM account_move m "
+        "LEFT JOIN account_invoice_transaction_rel r ON r.invoice_id = m.id "
+        "LEFT JOIN payment_transaction t ON t.id = r.transaction_id "
+        "WHERE m.recurring_contract_id IS NOT NULL AND m.state = 'posted' "
+        "GROUP BY m.id, m.payment_state",
+    )
+    c.check(len(rows) == due, "every period's invoice posted", f"{len(rows)} of {due}")
+    bad = [r for r in rows if r[2] != 1 or not r[3] or r[4] != 1]
+    c.check(
+        not bad,
+        "each invoice charged by exactly one transaction, done, one attempt",
+        f"{len(bad)} wrong, first: {bad[:3]}" if bad else "",
+    )
+    unpaid = [r for r in rows if r[1] not in ("paid", "in_payment")]
+    c.check(not unpaid, "every invoice paid", f"{len(unpaid)} unpaid" if unpaid else "")
+    conn.close()
+    return c.finish()
+
+
 # --------------------------------------------------------------- context
 class Ctx:
     def __init__(self, args):

@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "author": "recurring_billing developers",
     "website": "https://github.com/recurring-billing/recurring_billing",
-    "depends": ["account", "sale_management", "portal"],
+    "depends": ["account", "sale_management", "portal", "account_payment"],
     "external_dependencies": {"python": ["python-dateutil"]},
     "data": [
         "security/ir.model.access.csv",
@@ -22,6 +22,7 @@
         "data/mail_template_data.xml",
         "data/ir_cron_revenue_data.xml",
         "data/recurring_price_index_data.xml",
+        "data/recurring_payment_data.xml",
         # The wizards' actions first: the contract form's buttons use them.
         "wizard/recurring_contract_start_wizard_views.xml",
         "wizard/recurring_contract_pause_wizard_views.xml",
@@ -42,6 +43,8 @@
         "views/recurring_forecast_line_views.xml",
         "views/recurring_revenue_dashboard_views.xml",
         "views/recurring_price_index_views.xml",
+        "views/recurring_payment_views.xml",
+        "views/recurring_payment_portal_templates.xml",
         # Last: the menus reference the actions defined above.
         "views/recurring_billing_menus.xml",
     ],
@@ -49,6 +52,9 @@
         "demo/recurring_billing_demo.xml",
     ],
     "assets": {
+        "web.assets_frontend": [
+            "recurring_billing/static/src/js/payment_form.js",
+        ],
         "web.assets_backend": [
             "recurring_billing/static/src/revenue_dashboard/*",
         ],

@@ -22,11 +22,11 @@ for arg in "$@"; do
         --quick) QUICK=--quick ;;
         --keep) KEEP=--keep ;;
         --rebuild) REBUILD=1 ;;
-        [1-8]) CASES+=("$arg") ;;
-        *) die "unknown argument: $arg (usage: faults.sh [--quick] [--keep] [--rebuild] [1-8 ...])" ;;
+        [1-9]) CASES+=("$arg") ;;
+        *) die "unknown argument: $arg (usage: faults.sh [--quick] [--keep] [--rebuild] [1-9 ...])" ;;
     esac
 done
-[ ${#CASES[@]} -gt 0 ] || CASES=(1 2 3 4 5 6 7 8)
+[ ${#CASES[@]} -gt 0 ] || CASES=(1 2 3 4 5 6 7 8 9)
 
 PREFIX="${RB_FAULTS_PREFIX:-rb_faults}"
 case "$PREFIX" in rb_faults*) ;; *) die "RB_FAULTS_PREFIX must start with rb_faults" ;; esac
@@ -51,7 +51,7 @@ if [ -n "$REBUILD" ] || [ "$have" != "$want" ]; then
     say "faults: template database $TEMPLATE (recurring_billing without demo, generic chart)"
     drop_db "$TEMPLATE"
     t0=$(date +%s)
-    odoo_bin -c "$CFG" -d "$TEMPLATE" -i recurring_billing --without-demo=all \
+    odoo_bin -c "$CFG" -d "$TEMPLATE" -i recurring_billing,payment_demo --without-demo=all \
         --stop-after-init --log-level=warn >"$OUT/template-install.log" 2>&1 ||
         { tail -40 "$OUT/template-install.log"; die "install of the template failed"; }
     "$PY" faults/cases.py --cfg "$CFG" --template "$TEMPLATE" template >>"$OUT/template-install.log" 2>&1 ||
@@ -80,7 +80,7 @@ show_case() { cat "$OUT/case-$1.out"; }
 LANES=1; [ -n "$QUICK" ] && LANES=2
 say "faults: cases ${CASES[*]}${QUICK:+ (quick)}, logs in $OUT"
 declare -A RUNNING=()
-for n in 4 5 1 2 6 3 8; do
+for n in 4 5 1 2 6 3 8 9; do
     [[ " ${CASES[*]} " == *" $n "* ]] || continue
     rm -f "$OUT/case-$n.rc"
     while [ ${#RUNNING[@]} -ge "$LANES" ]; do

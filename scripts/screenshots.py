@@ -24,6 +24,9 @@ and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
 * apps_page.png                  Apps > search "Recurring Billing" > Module Info:
                                  the module's description page
                                  (static/description/index.html), whole page
+* portal_contract_payment.png    getting paid: the contract page's payment part
+* portal_payment_method.png      /my/contracts/<id>/payment_method
+* portal_cancel.png              /my/contracts/<id>/cancel
 
 * revenue_dashboard.png          the revenue dashboard (issue 14)
 * mrr_movements_graph.png        MRR movements: timeline by month and kind
@@ -31,7 +34,8 @@ and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
 * revenue_forecast_pivot.png     forecast of the next 12 months by customer
 
 ``--only`` takes some of them, comma-separated: ``backoffice``,
-``workspace``, ``portal``, ``apps``, ``revenue`` (default: all but ``revenue``).
+``workspace``, ``portal``, ``apps``, ``payments``, ``revenue`` (default: all
+but ``revenue``).
 ``revenue`` works on any database with contracts
 (the README's come from the dashboard benchmark's 10,000 contracts:
 ``bash scripts/bench_dashboard.sh``, then an Odoo server on that database).
@@ -730,6 +734,25 @@ def revenue_shots(args, out):
         browser.screenshot(out / "revenue_forecast_pivot.png")
 
 
+def payment_shots(args, out, admin, contract_id, partner_id):
+    """Getting paid (issue 11), as the customer: the payment part of the
+    contract page (saved method, Pay buttons), the payment method page and
+    the cancellation request page. Nothing is submitted."""
+    base = args.base_url.rstrip("/")
+    ensure_portal_user(admin, partner_id)
+    portal = Odoo(base, args.db, PORTAL_LOGIN, PORTAL_PASSWORD)
+    with browser_as(portal) as browser:
+        browser.navigate(f"{base}/my/contracts/{contract_id}")
+        browser.wait_for("#contract_payment")
+        browser.screenshot(out / "portal_contract_payment.png", full_page=True)
+        browser.navigate(f"{base}/my/contracts/{contract_id}/payment_method")
+        browser.wait_for(".o_portal_contract_payment_method")
+        browser.screenshot(out / "portal_payment_method.png")
+        browser.navigate(f"{base}/my/contracts/{contract_id}/cancel")
+        browser.wait_for("#cancel_effective_date")
+        browser.screenshot(out / "portal_cancel.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base-url", default="http://localhost:8069")
@@ -746,13 +769,13 @@ def main():
     )
     parser.add_argument(
         "--only",
-        default="backoffice,workspace,portal,apps",
-        help="comma-separated: backoffice, workspace, portal, apps, revenue "
-        "(default: all but revenue)",
+        default="backoffice,workspace,portal,apps,payments",
+        help="comma-separated: backoffice, workspace, portal, apps, payments, "
+        "revenue (default: all but revenue)",
     )
     args = parser.parse_args()
     shots = set(args.only.split(","))
-    known = {"backoffice", "workspace", "portal", "apps", "revenue"}
+    known = {"backoffice", "workspace", "portal", "apps", "payments", "revenue"}
     if shots - known:
         sys.exit(f"--only: unknown shots {shots - known}")
     out = Path(args.out)
@@ -795,6 +818,8 @@ def main():
         workspace_shots(args, out, contract_id)
     if "portal" in shots:
         portal_shots(args, out, admin, contract_id, partner_id)
+    if "payments" in shots:
+        payment_shots(args, out, admin, contract_id, partner_id)
     if "revenue" in shots:
         revenue_shots(args, out)
 

@@ -33,7 +33,12 @@ else
     drop_db "$DB"
     mode=-i
 fi
-odoo_bin -c "$CFG" -d "$DB" $mode recurring_billing --stop-after-init \
+# payment_demo: the tests charge saved payment methods with Odoo's demo
+# provider. Only the test database gets it (not in the addon's depends: a
+# real user does not need the demo provider).
+modules=recurring_billing
+[ "$mode" = -i ] && modules=recurring_billing,payment_demo
+odoo_bin -c "$CFG" -d "$DB" $mode "$modules" --stop-after-init \
     --log-level=info >"$LOGS/install.log" 2>&1 || { tail -40 "$LOGS/install.log"; die "install failed"; }
 "$PY" scripts/checklog.py "$LOGS/install.log"
 # Then the timesheet bridge (it pulls hr_timesheet in): recurring_billing

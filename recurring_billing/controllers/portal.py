@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, http
-from odoo.exceptions import AccessError, MissingError
+from odoo import _, fields, http
+from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -142,3 +142,122 @@ class RecurringContractPortal(CustomerPortal):
             False,
         )
         return request.render("recurring_billing.portal_contract_page", values)
+
+    # -------------------------------------------------------------------------
+    # GETTING PAID (issue 11): saved payment method, cancellation request
+    # -------------------------------------------------------------------------
+
+    def _get_contract_sudo_or_none(self, contract_id, access_token):
+        """The contract as sudo when the record rule or the access token
+        grants it (the portal's own check), else None."""
+        try:
+            return self._document_check_access(
+                "recurring.contract", contract_id, access_token=access_token
+            )
+        except (AccessError, MissingError):
+            return None
+
+    def _get_contract_payment_tokens(self, contract_sudo):
+        """The customer's saved payment methods the contract may use: of its
+        commercial partner, of an enabled provider of its company."""
+        return (
+            request.env["payment.token"]
+            .sudo()  # read for the contract's own customer only (domain)
+            .search(
+                [
+                    (
+                        "partner_id",
+                        "child_of",
+                        contract_sudo.commercial_partner_id.id,
+                    ),
+                    ("provider_id.company_id", "=", contract_sudo.company_id.id),
+                    ("provider_id.state", "in", ("enabled", "test")),
+                ]
+            )
+        )
+
+    @http.route(
+        ["/my/contracts/<int:contract_id>/payment_method"],
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        website=True,
+    )
+    def portal_contract_payment_method(
+        self, contract_id, access_token=None, token_id=None, **kw
+    ):
+        contract_sudo = self._get_contract_sudo_or_none(contract_id, access_token)
+        if contract_sudo is None:
+            return request.redirect("/my")
+        tokens = self._get_contract_payment_tokens(contract_sudo)
+        error = False
+        if request.httprequest.method == "POST":
+            token = tokens.filtered(lambda t: str(t.id) == str(token_id))
+            if token_id not in ("0", None) and not token:
+                error = _("This payment method cannot be used for this contract.")
+            else:
+                # sudo: customers do not write contracts; the contract was
+                # checked above and the token is one of its customer's own.
+                contract_sudo.payment_token_id = token
+                contract_sudo.message_post(
+                    body=_(
+                        "The customer chose to be charged automatically on %(token)s.",
+                        token=token.display_name,
+                    )
+                    if token
+                    else _("The customer stopped the automatic charges."),
+                    author_id=request.env.user.partner_id.id,
+                )
+                return request.redirect(
+                    contract_sudo.get_portal_url(query_string="&payment_method_saved=1")
+                )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "contract": contract_sudo,
+                "tokens": tokens,
+                "access_token": access_token,
+                "error": error,
+                "page_name": "recurring_contract",
+            }
+        )
+        return request.render(
+            "recurring_billing.portal_contract_payment_method", values
+        )
+
+    @http.route(
+        ["/my/contracts/<int:contract_id>/cancel"],
+        type="http",
+        auth="public",
+        methods=["GET", "POST"],
+        website=True,
+    )
+    def portal_contract_cancel(self, contract_id, access_token=None, reason=None, **kw):
+        contract_sudo = self._get_contract_sudo_or_none(contract_id, access_token)
+        if contract_sudo is None:
+            return request.redirect("/my")
+        error = False
+        if request.httprequest.method == "POST":
+            try:
+                # sudo (checked above): customers do not write contracts.
+                contract_sudo._request_cancellation(reason)
+            except UserError as exc:
+                error = exc.args[0]
+            else:
+                return request.redirect(
+                    contract_sudo.get_portal_url(query_string="&cancel_requested=1")
+                )
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "contract": contract_sudo,
+                "access_token": access_token,
+                "error": error,
+                "reason": reason or "",
+                "effective_date": contract_sudo._get_effective_close_date(
+                    fields.Date.context_today(contract_sudo)
+                ),
+                "page_name": "recurring_contract",
+            }
+        )
+        return request.render("recurring_billing.portal_contract_cancel", values)

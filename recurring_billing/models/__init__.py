@@ -29,3 +29,7 @@ from . import recurring_contract_usage
 from . import recurring_price_index
 from . import recurring_price_index_value
 from . import recurring_contract_indexation
+from . import recurring_payment_attempt
+from . import recurring_payment_contract
+from . import recurring_payment_service
+from . import payment_transaction

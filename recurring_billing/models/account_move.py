@@ -21,6 +21,31 @@ class AccountMove(models.Model):
         copy=False,
         index="btree_not_null",
     )
+    # Getting paid (issue 11), written by recurring.payment.service only.
+    recurring_charge_state = fields.Selection(
+        selection=[
+            ("pending", "Charge pending"),
+            ("done", "Charged"),
+            ("failing", "Charge failed"),
+            ("given_up", "Charge abandoned"),
+        ],
+        string="Automatic Charge",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    recurring_charge_retry_date = fields.Date(
+        string="Next Charge Retry", readonly=True, copy=False
+    )
+    recurring_payment_attempt_ids = fields.One2many(
+        comodel_name="recurring.payment.attempt",
+        inverse_name="invoice_id",
+        string="Charge Attempts",
+        readonly=True,
+    )
+    recurring_reminder_count = fields.Integer(
+        string="Unpaid Reminders Sent", readonly=True, copy=False
+    )
 
     def unlink(self):
         """A contract's invoice deleted (a draft, or a cancelled one) gives

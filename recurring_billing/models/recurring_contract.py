@@ -754,8 +754,15 @@ class RecurringContract(models.Model):
 
     @api.model
     def _cron_generate_invoices(self, date_ref=None):
-        """The scheduled action ``recurring_billing.ir_cron_generate_invoices``."""
-        return self.env["recurring.billing.engine"]._run_scheduled(date_ref)
+        """The scheduled action ``recurring_billing.ir_cron_generate_invoices``.
+        The invoices it posts are charged by the charging scheduled action,
+        triggered here to run right after this batch commits: never in the
+        posting transaction, so a slow or failing payment provider never
+        rolls back a posted invoice."""
+        done = self.env["recurring.billing.engine"]._run_scheduled(date_ref)
+        if done:
+            self.env["recurring.payment.service"]._trigger_charging()
+        return done
 
     # -------------------------------------------------------------------------
     # MAIL

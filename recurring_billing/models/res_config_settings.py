@@ -29,3 +29,21 @@ class ResConfigSettings(models.TransientModel):
         help="Email the customer this many days before a term renews itself; "
         "0 sends no notice.",
     )
+    recurring_retry_days = fields.Char(
+        related="company_id.recurring_retry_days", readonly=False
+    )
+    recurring_dunning_action = fields.Selection(
+        related="company_id.recurring_dunning_action", readonly=False
+    )
+    recurring_dunning_close_reason_id = fields.Many2one(
+        related="company_id.recurring_dunning_close_reason_id", readonly=False
+    )
+    recurring_unpaid_reminder_days = fields.Char(
+        related="company_id.recurring_unpaid_reminder_days", readonly=False
+    )
+    recurring_unpaid_action = fields.Selection(
+        related="company_id.recurring_unpaid_action", readonly=False
+    )
+    recurring_unpaid_action_days = fields.Integer(
+        related="company_id.recurring_unpaid_action_days", readonly=False
+    )

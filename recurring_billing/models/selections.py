@@ -36,3 +36,11 @@ MONTH_SELECTION = [
     ("11", "November"),
     ("12", "December"),
 ]
+
+# What happens to a contract after the last failed retry of a charge, or
+# when an invoice stays unpaid too long.
+DUNNING_ACTION_SELECTION = [
+    ("none", "Nothing"),
+    ("pause", "Pause billing"),
+    ("close", "Close the contract"),
+]

@@ -16,3 +16,6 @@ from . import test_usage
 from . import test_indexation_core
 from . import test_indexation
 from . import test_invoice_data
+from . import test_payment_dunning
+from . import test_payment
+from . import test_payment_portal
