@@ -1,9 +1,9 @@
 """Run the pure cores' tests without Odoo and without a database.
 
-``recurring_billing/tools/`` (schedule.py, usage.py, indexation.py) imports
-nothing from Odoo, and their tests in ``tests/`` (test_schedule.py,
-test_mrr_core.py, test_usage_core.py, test_indexation_core.py) use plain
-unittest.
+``recurring_billing/tools/`` (schedule.py, usage.py, indexation.py,
+dunning.py) imports nothing from Odoo, and their tests in ``tests/``
+(test_schedule.py, test_mrr_core.py, test_usage_core.py,
+test_indexation_core.py, test_payment_dunning.py) use plain unittest.
 Importing them through the addon's package would import Odoo (the addon's
 ``__init__`` loads its models), so this loads the files by path under a
 stand-in package. Usage: ``python scripts/test_core.py`` (needs only
@@ -18,12 +18,13 @@ from pathlib import Path
 
 ADDON = Path(__file__).resolve().parent.parent / "recurring_billing"
 # The pure cores (tools/) and their tests (tests/): none imports Odoo.
-CORES = ("schedule", "usage", "indexation")
+CORES = ("schedule", "usage", "indexation", "dunning")
 CORE_TESTS = (
     "test_schedule",
     "test_mrr_core",
     "test_usage_core",
     "test_indexation_core",
+    "test_payment_dunning",
 )
 
 

@@ -4,6 +4,7 @@ from . import recurring_contract_line_mixin
 from . import recurring_billable_mixin
 from . import recurring_lifecycle_mixin
 from . import recurring_mrr_mixin
+from . import recurring_payment_mixin
 from . import recurring_billing_engine
 from . import recurring_reminder_service
 from . import recurring_contract_close_reason
@@ -30,6 +31,5 @@ from . import recurring_price_index
 from . import recurring_price_index_value
 from . import recurring_contract_indexation
 from . import recurring_payment_attempt
-from . import recurring_payment_contract
 from . import recurring_payment_service
 from . import payment_transaction

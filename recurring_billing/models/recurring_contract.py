@@ -32,6 +32,7 @@ class RecurringContract(models.Model):
         "recurring.billing.terms.mixin",
         "recurring.billable.mixin",
         "recurring.lifecycle.mixin",
+        "recurring.payment.mixin",
         "recurring.mrr.mixin",
         "portal.mixin",
         "mail.thread",

@@ -1,16 +1,17 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The contract's side of getting paid (issue 11): its saved payment method,
-the "payment failing" state, and the customer's cancellation request. Kept
-out of recurring_contract.py (the document and its lifecycle); the charging
-itself is done by recurring.payment.service."""
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
 
-class RecurringContract(models.Model):
-    _inherit = "recurring.contract"
+class RecurringPaymentMixin(models.AbstractModel):
+    """Getting paid, the document's side (issue 11): its saved payment
+    method, the "payment failing" flag, and the customer's cancellation
+    request. ``recurring.contract`` uses it beside the lifecycle mixin; the
+    charging itself is done by the ``recurring.payment.service``."""
+
+    _name = "recurring.payment.mixin"
+    _description = "Getting Paid: Saved Payment Method and Cancellation Requests"
 
     payment_token_id = fields.Many2one(
         comodel_name="payment.token",
