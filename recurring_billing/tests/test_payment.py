@@ -45,6 +45,44 @@ class TestPaymentCharge(RecurringPaymentCommon):
         self.assertEqual(self.charge(date(2026, 1, 9)), 0)
         self.assertEqual(len(self.transactions(invoice)), 1)
 
+    def test_billing_run_charges_right_after_posting(self):
+        """The billing scheduled action's entry point, called from code (a
+        shell, a server action): every batch is billed, then charged."""
+        contract = self.create_contract(payment_token_id=self.token.id)
+        self.assertEqual(self.Contract._cron_generate_invoices(date(2026, 1, 1)), 1)
+        invoice = contract.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(self.transactions(invoice).state, "done")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        # Again: nothing billed, nothing charged twice.
+        self.Contract._cron_generate_invoices(date(2026, 1, 1))
+        self.assertEqual(len(self.transactions(invoice)), 1)
+
+    def test_billing_scheduled_action_triggers_the_charging_one(self):
+        """Under ir.cron, posting and charging never share a transaction:
+        the billing batch only triggers the charging scheduled action, which
+        runs once the batch committed."""
+        contract = self.create_contract(payment_token_id=self.token.id)
+        billing = self.env.ref("recurring_billing.ir_cron_generate_invoices").sudo()
+        charging = self.env.ref("recurring_billing.ir_cron_charge_invoices").sudo()
+        triggers = self.env["ir.cron.trigger"].sudo()
+        before = triggers.search_count([("cron_id", "=", charging.id)])
+        self.Contract.with_context(
+            ir_cron_progress_id=self.env["ir.cron.progress"]
+            .sudo()
+            .create({"cron_id": billing.id})
+            .id
+        )._cron_generate_invoices(date(2026, 1, 1))
+        invoice = contract.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(self.transactions(invoice), "not in the posting transaction")
+        self.assertEqual(
+            triggers.search_count([("cron_id", "=", charging.id)]), before + 1
+        )
+        # What the scheduler then runs.
+        self.assertEqual(self.charge(date(2026, 1, 1)), 1)
+        self.assertEqual(self.transactions(invoice).state, "done")
+
     def test_pending_then_rerun_creates_no_second_transaction(self):
         token = self.create_token(self.partner_a, "pending", details="1111")
         _contract, invoice = self.create_charged_contract(token)
