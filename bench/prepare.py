@@ -282,6 +282,12 @@ def cmd_prepare_oca(args):
                                         "recurring_interval": 1,
                                         "recurring_invoicing_type": "pre-paid",
                                         "date_start": today,
+                                        # Given, not left to its compute: in
+                                        # a batch create of multi-line
+                                        # contracts the compute runs before
+                                        # the contract's recurrence is set
+                                        # and its constraint refuses it.
+                                        "recurring_next_date": today,
                                     }
                                 )
                                 for k in range(1, nlines + 1)

@@ -261,7 +261,8 @@ def render_report(bench, final):
         if r["mode"] == "par":
             continue
         floor = base_floor(bench, r["n"], r["lines"])
-        out.append(result_row(r, floor if floor and floor is not r else None))
+        base = floor if floor and floor["mode"] != r["mode"] else None
+        out.append(result_row(r, base))
     floors = [
         r for r in scenarios if r["mode"].startswith("floor") or r["mode"] == "oca"
     ]
