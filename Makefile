@@ -41,3 +41,7 @@ wheel-test: ## make wheel, pip install it into a clean virtualenv, odoo-bin -i r
 
 readme:   ## regenerate recurring_billing/README.rst from recurring_billing/readme/*.md
 	bash -c 'source scripts/lib.sh; ensure_venv; "$$PY" "$$ROOT/scripts/gen_readme.py" || true'
+
+.PHONY: test-queue-job
+test-queue-job: ## the job queue bridge's tests (queue_job from PyPI into .local/queue_job), database of its own
+	bash scripts/test_queue_job.sh

@@ -14,8 +14,11 @@ orchestrator; the subcommands live beside it:
 ``setup``    scenario set-up of a clone (extra cron workers, second journal);
              ``prepare.py``.
 ``floor``    Odoo's ``account.move.create(vals_list)`` + ``action_post()`` +
-             commit, for the invoices the contracts would bill;
-             ``contenders.py``.
+             commit, for the invoices the contracts would bill, in one
+             transaction or (``--batch``) per batch of the engine's batch
+             size; ``contenders.py``.
+``oca``      OCA ``contract`` from its PyPI wheel, in a database of its own:
+             its scheduled action, then posting; ``contenders.py``.
 ``worker``   one cron worker: Odoo's real runner ``ir.cron._process_jobs(db)``,
              called until no contract is due; ``contenders.py``.
 
@@ -36,6 +39,8 @@ from pathlib import Path
 
 from checks import check_run
 from common import (
+    BATCH_SIZE,
+    OCA_TEMPLATE_DB,
     RAW,
     RESULTS,
     ROOT,
@@ -46,8 +51,16 @@ from common import (
     check_db_name,
     say,
 )
-from contenders import cmd_floor, cmd_worker
-from prepare import cmd_prepare, cmd_setup, make_clone, prepare_template
+from contenders import cmd_floor, cmd_oca, cmd_worker
+from prepare import (
+    cmd_prepare,
+    cmd_prepare_oca,
+    cmd_setup,
+    make_clone,
+    make_oca_clone,
+    prepare_oca_template,
+    prepare_template,
+)
 from rbtools.db import drop_db, q
 from report import machine_info, render_report
 
@@ -112,11 +125,13 @@ class Bench:
 
     # -- one scenario -------------------------------------------------------
 
-    def run_floor(self, name, nolog=False):
+    def run_floor(self, name, nolog=False, batch=0, cmd="floor"):
         out = TMP / f"{name}.json"
-        argv = ["floor", "--db", RUN_DB, "--out", str(out)]
+        argv = [cmd, "--db", RUN_DB, "--out", str(out)]
         if nolog:
             argv.append("--nolog")
+        if batch:
+            argv += ["--batch", str(batch)]
         if self.args.profile:
             argv += ["--profile", str(RESULTS / f"{name}-profile.log")]
         self.call(argv, name)
@@ -190,7 +205,10 @@ class Bench:
         if rep > 1:
             name += f"-r{rep}"
         say(f"scenario {name}: cloning")
-        make_clone(n, nlines)
+        if mode == "oca":
+            make_oca_clone(n, nlines)
+        else:
+            make_clone(n, nlines)
         if workers > 1 or journals > 1:
             self.call(
                 [
@@ -209,6 +227,10 @@ class Bench:
         load = os.getloadavg()[0]
         if mode in ("floor", "floor_nolog"):
             res = self.run_floor(name, nolog=mode == "floor_nolog")
+        elif mode == "floor_batch":
+            res = self.run_floor(name, batch=BATCH_SIZE)
+        elif mode == "oca":
+            res = self.run_floor(name, batch=BATCH_SIZE, cmd="oca")
         else:
             res = self.run_workers(name, workers)
         res.update(
@@ -253,7 +275,13 @@ class Bench:
         sizes = self.args.sizes
         nmax = max(sizes + ([self.args.parallel_n] if self.args.parallel_n else []))
         prepare_template(self, nmax)
-        modes = [m for m in ("floor", "floor_nolog", "ours") if m in self.args.modes]
+        if "oca" in self.args.modes:
+            prepare_oca_template(self, max(sizes))
+        modes = [
+            m
+            for m in ("floor_batch", "floor", "floor_nolog", "ours", "oca")
+            if m in self.args.modes
+        ]
         for n in sizes:
             for nlines in self.args.variants:
                 # Floor and ours alternate, so that a burst of other work on
@@ -275,6 +303,7 @@ class Bench:
         print(report)
         if not self.args.keep_template:
             drop_db(TEMPLATE_DB)
+            drop_db(OCA_TEMPLATE_DB)
         return 1 if self.failed else 0
 
     def repeats(self, n):
@@ -352,9 +381,11 @@ def main(argv):
     p_all.add_argument(
         "--modes",
         type=lambda text: text.split(","),
-        default=["floor", "ours"],
-        help="modes to run among floor, floor_nolog (floor with "
-        "mail_create_nolog + mail_create_nosubscribe), ours (default floor,ours)",
+        default=["floor_batch", "floor", "ours", "oca"],
+        help="modes to run among floor_batch (create + post + commit per batch "
+        "of the engine's batch size), floor (one transaction), floor_nolog "
+        "(floor with mail_create_nolog + mail_create_nosubscribe), ours, oca "
+        "(OCA contract + posting) (default floor_batch,floor,ours,oca)",
     )
     p_all.add_argument(
         "--report",
@@ -380,7 +411,18 @@ def main(argv):
     p_floor.add_argument("--db", required=True)
     p_floor.add_argument("--out", required=True)
     p_floor.add_argument("--nolog", action="store_true")
+    p_floor.add_argument("--batch", type=int, default=0)
     p_floor.add_argument("--profile")
+    p_oca = sub.add_parser("oca")
+    p_oca.add_argument("--db", required=True)
+    p_oca.add_argument("--out", required=True)
+    p_oca.add_argument("--batch", type=int, default=BATCH_SIZE)
+    p_oca.add_argument("--profile")
+    p_prep_oca = sub.add_parser("prepare-oca")
+    p_prep_oca.add_argument("--db", required=True)
+    p_prep_oca.add_argument("--nmax", type=int, required=True)
+    p_prep_oca.add_argument("--variants", type=int_list, default=[1, 5])
+    p_prep_oca.add_argument("--key", required=True)
     p_work = sub.add_parser("worker")
     p_work.add_argument("--db", required=True)
     p_work.add_argument("--out", required=True)
@@ -396,6 +438,8 @@ def main(argv):
             "setup": cmd_setup,
             "floor": cmd_floor,
             "worker": cmd_worker,
+            "oca": cmd_oca,
+            "prepare-oca": cmd_prepare_oca,
         }[args.cmd](args)
     args.argv = argv[1:]
     if args.parallel_n is None:

@@ -19,6 +19,8 @@ def check_run(db, n, mode, res):
 
 
 def _check_run(conn, n, mode, res):
+    if mode == "oca":
+        return _check_oca(conn, n, res)
     failures = []
     invoices = q1(
         conn, "SELECT count(*) FROM account_move WHERE move_type='out_invoice'"
@@ -70,7 +72,7 @@ def _check_run(conn, n, mode, res):
     )
     if abs(float(expected or 0) - float(billed or 0)) > 0.01:
         failures.append(f"total billed {billed} != contracts' total {expected}")
-    if mode not in ("floor", "floor_nolog"):
+    if not mode.startswith("floor"):
         failures += check_engine(conn, res)
     elif res.get("invoices_made") != n:
         failures.append(f"floor made {res.get('invoices_made')} invoices")
@@ -135,3 +137,58 @@ def check_engine(conn, res):
             f">= limit_time_real_cron={CRON_TIME_LIMIT}"
         )
     return failures
+
+
+def _check_oca(conn, n, res):
+    """OCA contract's run: N invoices, all posted, unique contiguous names,
+    one per due contract, totals equal to its lines (15% tax, rounded per
+    invoice), nothing logged."""
+    failures = []
+    invoices, posted, names = row1(
+        conn,
+        """SELECT count(*), count(*) FILTER (WHERE state = 'posted'),
+                  count(DISTINCT name)
+             FROM account_move WHERE move_type = 'out_invoice'""",
+    )
+    if invoices != n:
+        failures.append(f"{invoices} invoices, not {n}")
+    if posted != invoices:
+        failures.append(f"{invoices - posted} invoices not posted")
+    if names != invoices:
+        failures.append(f"{invoices - names} duplicate invoice names")
+    failures += [str(c) for c in (numbering(conn),) if not c.ok]
+    expected, billed = row1(
+        conn,
+        """SELECT (SELECT sum(round((s.subtotal * 1.15)::numeric, 2))
+                     FROM (SELECT l.contract_id,
+                                  sum(l.quantity * l.specific_price) AS subtotal
+                             FROM contract_line l
+                             JOIN contract_contract c ON c.id = l.contract_id
+                            WHERE c.recurring_next_date IS NOT NULL
+                            GROUP BY l.contract_id) s),
+                  (SELECT sum(amount_total) FROM account_move
+                    WHERE move_type = 'out_invoice')""",
+    )
+    if abs(float(expected or 0) - float(billed or 0)) > 0.01:
+        failures.append(f"total billed {billed} != contracts' total {expected}")
+    if res.get("invoices_made") != n:
+        failures.append(f"OCA posted {res.get('invoices_made')} invoices")
+    if res.get("log_warnings"):
+        failures.append(
+            f"{res['log_warnings']} warning/error log lines: {res['log_first'][:2]}"
+        )
+    messages = q1(conn, "SELECT count(*) FROM mail_message WHERE model='account.move'")
+    followers = q1(
+        conn, "SELECT count(*) FROM mail_followers WHERE res_model='account.move'"
+    )
+    contract_messages = q1(
+        conn, "SELECT count(*) FROM mail_message WHERE model='contract.contract'"
+    )
+    return {
+        "invoices": invoices,
+        "messages": messages,
+        "contract_messages": contract_messages,
+        "followers": followers,
+        "ok": not failures,
+        "failures": failures,
+    }

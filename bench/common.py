@@ -19,7 +19,15 @@ SNAPSHOT = STATE / "bench-addons"  # the addon as it was when the run started
 RAW = RESULTS / "raw.jsonl.log"  # raw figures of the last run (git-ignored)
 TEMPLATE_DB = "rb_bench_tpl"
 RUN_DB = "rb_bench_run"
-TEMPLATE_VERSION = "3"  # bump when the template content changes
+# OCA ``contract`` (issue 16): a template of its own, so that its overrides
+# of account.move never weigh on the other contenders; installed from the
+# PyPI wheel pinned in bench/requirements-oca.txt into OCA_TARGET (the
+# benchmark's own addons, never the project's virtualenv).
+OCA_TEMPLATE_DB = "rb_bench_oca_tpl"
+OCA_TARGET = STATE / "bench-oca"
+OCA_ADDONS = OCA_TARGET / "odoo" / "addons"
+OCA_CRON_XMLID = "contract.contract_cron_for_invoice"
+TEMPLATE_VERSION = "4"  # bump when the template content changes
 CRON_TIME_LIMIT = 120  # limit_time_real_cron of every measured process
 PRODUCT_PRICE = 50.0
 SECOND_JOURNAL_CODE = "BNV2"
@@ -37,8 +45,10 @@ def variant_lines(nlines):
     return (2, True) if nlines == USAGE_VARIANT else (nlines, False)
 
 
-# Targets of the issue.
-TARGET_TIME_RATIO = 0.9
+# Targets of the issue: issue 16 measures against the batched floor (create
+# + post + commit per batch of the engine's batch size), BATCH_SIZE below.
+TARGET_TIME_RATIO = 0.8
+BATCH_SIZE = 100
 TARGET_EXTRA_QUERIES = 3
 TARGET_RSS_GROWTH = 1.10  # peak RSS at 10,000 <= 1.10 x peak RSS at 1,000
 
@@ -54,6 +64,10 @@ def check_db_name(name):
 
 def addons_path_args():
     addons = os.environ.get("RB_BENCH_ADDONS")
+    if addons and OCA_ADDONS.is_dir():
+        # Only the OCA template installs it: on the path of every process,
+        # it changes nothing in a database where it is not installed.
+        addons += f",{OCA_ADDONS}"
     return [f"--addons-path={addons}"] if addons else []
 
 

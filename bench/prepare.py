@@ -10,6 +10,9 @@ import time
 from datetime import datetime, timezone
 
 from common import (
+    BATCH_SIZE,
+    OCA_CRON_XMLID,
+    OCA_TEMPLATE_DB,
     PRODUCT_PRICE,
     RUN_DB,
     SECOND_JOURNAL_CODE,
@@ -89,7 +92,9 @@ def cmd_prepare(args):
         ).write({"active": False})
         cron.write({"active": True, "nextcall": "2099-01-01 00:00:00"})
         today = billing_today(env)
-        env["ir.config_parameter"].set_param("recurring_billing.batch_size", "100")
+        env["ir.config_parameter"].set_param(
+            "recurring_billing.batch_size", str(BATCH_SIZE)
+        )
         cr.commit()
         say(f"chart {company.chart_template}, tax {tax.name}, today {today}")
 
@@ -118,7 +123,6 @@ def cmd_prepare(args):
                     [
                         {
                             "partner_id": partner.id,
-                            "state": "running",
                             "date_start": start_date,
                             "recurring_rule_type": "monthly",
                             "recurring_interval": 1,
@@ -156,6 +160,10 @@ def cmd_prepare(args):
                             for r in range(USAGE_RECORDS)
                         ]
                     )
+                # Started as a user would (issue 16): the lifecycle's own
+                # action, its checks, MRR movements and chatter message; no
+                # activation email.
+                contracts.action_start(notify=False)
                 cr.commit()
                 env.invalidate_all()
             say(
@@ -187,6 +195,116 @@ def cmd_setup(args):
             contracts.filtered(lambda c: c.id % 2 == 0).write(
                 {"journal_id": journal.id}
             )
+        cr.commit()
+
+
+def cmd_prepare_oca(args):
+    """The OCA template's content: the same chart, 15% tax, product and
+    customers as ours, and for each variant ``nmax`` OCA ``contract.contract``
+    records, monthly, starting today (due today), lines of the same
+    quantities and prices."""
+    registry = bootstrap(args.db)
+    from odoo import SUPERUSER_ID, Command, api, fields
+
+    ctx = {
+        "tracking_disable": True,
+        "mail_create_nolog": True,
+        "mail_create_nosubscribe": True,
+        "mail_notrack": True,
+    }
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, ctx)
+        company = env.ref("base.main_company")
+        if not company.chart_template:
+            env["account.chart.template"].try_loading(
+                "generic_coa", company, install_demo=False
+            )
+        tax = env["account.tax"].search(
+            [
+                ("company_id", "=", company.id),
+                ("type_tax_use", "=", "sale"),
+                ("amount_type", "=", "percent"),
+                ("amount", "=", 15.0),
+                ("price_include", "=", False),
+            ],
+            limit=1,
+        ) or env["account.tax"].create(
+            {"name": "Bench 15%", "amount": 15.0, "type_tax_use": "sale"}
+        )
+        product = env["product.product"].create(
+            {
+                "name": "Bench Service",
+                "type": "service",
+                "list_price": PRODUCT_PRICE,
+                "taxes_id": [Command.set(tax.ids)],
+            }
+        )
+        cron = env.ref(OCA_CRON_XMLID)
+        env["ir.cron"].with_context(active_test=False).search(
+            [("id", "!=", cron.id)]
+        ).write({"active": False})
+        cron.write({"active": True, "nextcall": "2099-01-01 00:00:00"})
+        today = fields.Date.context_today(env["contract.contract"])
+        cr.commit()
+        partners = env["res.partner"]
+        for start in range(0, args.nmax, 1000):
+            partners |= env["res.partner"].create(
+                [
+                    {
+                        "name": f"Bench Customer {i:05d}",
+                        "email": f"customer{i:05d}@example.com" if i % 2 else False,
+                        "is_company": True,
+                    }
+                    for i in range(start, min(start + 1000, args.nmax))
+                ]
+            )
+            cr.commit()
+        for nlines in args.variants:
+            for start in range(0, args.nmax, 500):
+                env["contract.contract"].create(
+                    [
+                        {
+                            "name": f"Bench {nlines} {partner.name}",
+                            "partner_id": partner.id,
+                            "contract_type": "sale",
+                            "recurring_rule_type": "monthly",
+                            "recurring_interval": 1,
+                            "recurring_invoicing_type": "pre-paid",
+                            "date_start": today,
+                            "contract_line_ids": [
+                                Command.create(
+                                    {
+                                        "product_id": product.id,
+                                        "name": "Bench Service",
+                                        "quantity": float(k),
+                                        "price_unit": PRODUCT_PRICE + k,
+                                        "recurring_rule_type": "monthly",
+                                        "recurring_interval": 1,
+                                        "recurring_invoicing_type": "pre-paid",
+                                        "date_start": today,
+                                        # Given, not left to its compute: in
+                                        # a batch create of multi-line
+                                        # contracts the compute runs before
+                                        # the contract's recurrence is set
+                                        # and its constraint refuses it.
+                                        "recurring_next_date": today,
+                                    }
+                                )
+                                for k in range(1, nlines + 1)
+                            ],
+                        }
+                        for partner in partners[start : start + 500]
+                    ]
+                )
+                cr.commit()
+                env.invalidate_all()
+            say(f"OCA: {args.nmax} contracts of {nlines} line(s)")
+        due = env["contract.contract"].search_count(
+            [("recurring_next_date", "=", today)]
+        )
+        if due != args.nmax * len(args.variants):
+            raise SystemExit(f"OCA: {due} contracts due today, not all")
+        env["ir.config_parameter"].set_param("rb_bench.template", args.key)
         cr.commit()
 
 
@@ -270,6 +388,81 @@ def prepare_template(bench, nmax):
     if not template_ok(nmax, digest, variants):
         raise SystemExit("template preparation incomplete")
     say(f"template ready in {time.monotonic() - t0:.0f} s")
+
+
+def prepare_oca_template(bench, nmax):
+    """The OCA template (``contract`` from its PyPI wheel installed), unless
+    ``--reuse-template`` and an up-to-date one exists."""
+    key = f"oca{TEMPLATE_VERSION}:{nmax}:{datetime.now(timezone.utc).date()}"
+    if bench.args.reuse_template and db_exists(OCA_TEMPLATE_DB):
+        row = row1(
+            OCA_TEMPLATE_DB,
+            "SELECT value FROM ir_config_parameter WHERE key='rb_bench.template'",
+        )
+        have = row[0].split(":") if row else []
+        want = key.split(":")
+        if have and have[0] == want[0] and have[2:] == want[2:]:
+            if int(have[1]) >= nmax:
+                say(f"reusing the OCA template database {OCA_TEMPLATE_DB}")
+                return
+    say(f"creating the OCA template database {OCA_TEMPLATE_DB} (N max = {nmax})")
+    drop_db(OCA_TEMPLATE_DB)
+    bench.odoo_bin(
+        [
+            "-c",
+            bench.cfg,
+            "-d",
+            OCA_TEMPLATE_DB,
+            "-i",
+            "contract",
+            "--without-demo=all",
+            "--stop-after-init",
+            "--no-http",
+            "--log-level=warn",
+            *addons_path_args(),
+        ],
+        "oca-template-install",
+    )
+    bench.call(
+        [
+            "prepare-oca",
+            "--db",
+            OCA_TEMPLATE_DB,
+            "--nmax",
+            str(nmax),
+            "--variants",
+            ",".join(map(str, bench.args.variants)),
+            "--key",
+            key,
+        ],
+        "oca-template-prepare",
+    )
+    q(OCA_TEMPLATE_DB, "VACUUM ANALYZE")
+
+
+def make_oca_clone(n, nlines):
+    """The run database for OCA: its template where exactly ``n`` contracts
+    of ``nlines`` lines stay due today; the others are never due."""
+    clone_db(OCA_TEMPLATE_DB, RUN_DB)
+    q(
+        RUN_DB,
+        """WITH lines AS (
+               SELECT contract_id, count(*) AS n FROM contract_line
+                GROUP BY contract_id),
+           chosen AS (
+               SELECT c.id FROM contract_contract c
+                 JOIN lines ON lines.contract_id = c.id
+                WHERE lines.n = %s ORDER BY c.id LIMIT %s)
+           UPDATE contract_contract SET recurring_next_date = NULL
+            WHERE id NOT IN (SELECT id FROM chosen)""",
+        [nlines, n],
+    )
+    (due,) = row1(
+        RUN_DB,
+        "SELECT count(*) FROM contract_contract WHERE recurring_next_date IS NOT NULL",
+    )
+    if due != n:
+        raise SystemExit(f"the OCA template holds {due} contracts, not {n}")
 
 
 def make_clone(n, nlines):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark (`make bench`, issue "Proof at scale"): recurring_billing's
 # scheduled action, driven by Odoo's real ir.cron runner, against Odoo's own
-# account.move create() + action_post() for the same invoices (the floor).
+# account.move create() + action_post() for the same invoices (the floor,
+# in one transaction and batched per 100 with commits), and OCA contract.
 #
 #   bash scripts/bench.sh                    # N = 100, 1000, 10000 (long)
 #   bash scripts/bench.sh --sizes 100,1000   # quicker
@@ -17,6 +18,16 @@ cd "$ROOT"
 CFG="$STATE/bench.cfg"
 write_odoo_cfg "$CFG" rb_bench_tpl "${RB_BENCH_HTTP_PORT:-8079}"
 mkdir -p "$ROOT/bench/results"
+# OCA contract (the "oca" contender) into the benchmark's own addons
+# directory, once per pin (bench/requirements-oca.txt).
+OCA_TARGET="$STATE/bench-oca"
+if ! cmp -s "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
+  say "installing OCA contract into $OCA_TARGET"
+  rm -rf "$OCA_TARGET"
+  "$PY" -m pip install --quiet --no-deps --target "$OCA_TARGET" \
+    -r "$ROOT/bench/requirements-oca.txt" || die "pip install of OCA contract failed"
+  cp "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"
+fi
 # Odoo, and the helpers shared with the fault suite (tools/rbtools).
 export PYTHONPATH="$ODOO_SRC:$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
 export RB_BENCH_CFG="$CFG" ODOO_SRC PGHOST PGPORT PGUSER

@@ -83,6 +83,18 @@ if [ $# -eq 0 ]; then
     fi
 fi
 
+# The job queue bridge on a database of its own (queue_job from PyPI, in
+# .local/queue_job: the suite above ran without it, as it must).
+if [ $# -eq 0 ]; then
+    if [ -z "${RB_SKIP_QUEUE_JOB:-}" ]; then
+        RB_TEST_DB="$DB" RB_TEST_HTTP_PORT="$HTTP_PORT" bash "$ROOT/scripts/test_queue_job.sh"
+    elif [ -n "${CI:-}" ]; then
+        die "RB_SKIP_QUEUE_JOB is for developers: CI always runs the job queue bridge tests"
+    else
+        say "job queue bridge tests skipped (RB_SKIP_QUEUE_JOB)"
+    fi
+fi
+
 # Odoo's own tests of sale and sale_management, with the addon installed,
 # against the committed list of those that fail without it (make host-tests).
 if [ $# -eq 0 ]; then

@@ -506,6 +506,34 @@ class TestBilling(RecurringBillingCommon):
         self.assertEqual(done, size)
         self.assertRecordValues(progress, [{"done": size, "remaining": 15 - size}])
 
+    def test_cron_calls_reuse_their_environments(self):
+        """Each scheduler call has its own progress id in the context; the
+        batch must not derive a new family of environments from it (Odoo
+        finds an environment by scanning the transaction's: a run of 10 calls
+        got slower call after call)."""
+        self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 5)
+        contracts = self.Contract
+        for _index in range(15):
+            contracts |= self.create_contract(start=date(2026, 1, 1))
+        cron = self.env.ref("recurring_billing.ir_cron_generate_invoices")
+        envs = self.env.transaction.envs
+        live, results = [], []
+        for _call in range(3):
+            progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+            Contract = self.Contract.with_context(ir_cron_progress_id=progress.id)
+            results.append(Contract._cron_generate_invoices(date_ref=date(2026, 1, 1)))
+            # Each call still reports to its own progress record.
+            self.assertRecordValues(
+                progress, [{"done": 5, "remaining": 10 - 5 * _call}]
+            )
+            live.append(len(envs))
+        self.assertEqual(results, [5, 5, 5])
+        self.assertEqual(len(contracts.invoice_ids), 15)
+        # The second and third calls add only the few environments that
+        # carry their own progress id (the first call's environments are
+        # still alive: reference cycles wait for the garbage collector).
+        self.assertLessEqual(live[2] - live[1], 3)
+
     def test_batch_size_follows_measured_speed(self):
         self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 100)
         dbname = self.env.cr.dbname
