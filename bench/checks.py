@@ -80,21 +80,7 @@ def _check_run(conn, n, mode, res):
         failures.append(
             f"{res['log_warnings']} warning/error log lines: {res['log_first'][:2]}"
         )
-    messages = q1(conn, "SELECT count(*) FROM mail_message WHERE model='account.move'")
-    followers = q1(
-        conn, "SELECT count(*) FROM mail_followers WHERE res_model='account.move'"
-    )
-    contract_messages = q1(
-        conn, "SELECT count(*) FROM mail_message WHERE model='recurring.contract'"
-    )
-    return {
-        "invoices": invoices,
-        "messages": messages,
-        "contract_messages": contract_messages,
-        "followers": followers,
-        "ok": not failures,
-        "failures": failures,
-    }
+    return _summary(conn, invoices, failures, "recurring.contract")
 
 
 def check_engine(conn, res):
@@ -177,12 +163,21 @@ def _check_oca(conn, n, res):
         failures.append(
             f"{res['log_warnings']} warning/error log lines: {res['log_first'][:2]}"
         )
+    return _summary(conn, invoices, failures, "contract.contract")
+
+
+def _summary(conn, invoices, failures, contract_model):
+    """What every contender's check reports: the invoices, their chatter
+    messages and followers, and the messages on the contracts (the one
+    linking each invoice)."""
     messages = q1(conn, "SELECT count(*) FROM mail_message WHERE model='account.move'")
     followers = q1(
         conn, "SELECT count(*) FROM mail_followers WHERE res_model='account.move'"
     )
     contract_messages = q1(
-        conn, "SELECT count(*) FROM mail_message WHERE model='contract.contract'"
+        conn,
+        "SELECT count(*) FROM mail_message WHERE model=%s",
+        (contract_model,),
     )
     return {
         "invoices": invoices,
