@@ -154,3 +154,49 @@ setup_all() {
     ensure_venv
     ensure_pg
 }
+
+# A bridge addon's tests on a database of their own, rb_<name>_<suffix>,
+# without demo data: install (or update, with RB_REUSE_DB) the modules, check
+# the log, run the tests with pytest-odoo, check the JUnit report and the log.
+# Used by scripts/test_l10n_es.sh and scripts/test_queue_job.sh.
+#   bridge_tests SUFFIX LABEL MODULES TESTS EXTRA_ADDONS_DIR [pytest args...]
+# (EXTRA_ADDONS_DIR: one more addons directory, or "" for none.)
+bridge_tests() {
+    local suffix="$1" label="$2" modules="$3" tests="$4" extra="$5"
+    shift 5
+    local db="${RB_TEST_DB:-rb_test}_$suffix"
+    db="rb_${db#rb_}"
+    local cfg="$STATE/$db.cfg" logs="$STATE/logs/$db" mode rc start
+    start=$(date +%s)
+    write_odoo_cfg "$cfg" "$db" "${RB_TEST_HTTP_PORT:-8269}"
+    [ -z "$extra" ] || sed -i "s|^addons_path = .*|&,$extra|" "$cfg"
+    sed -i 's/^without_demo = False/without_demo = all/' "$cfg"
+    mkdir -p "$logs"
+    if [ -n "${RB_REUSE_DB:-}" ]; then
+        say "updating $modules in the existing database $db"
+        mode=-u
+    else
+        say "fresh database $db: $modules (no demo data)"
+        drop_db "$db"
+        mode=-i
+    fi
+    odoo_bin -c "$cfg" -d "$db" $mode "$modules" \
+        --stop-after-init --log-level=info >"$logs/install.log" 2>&1 ||
+        { tail -40 "$logs/install.log"; die "install failed"; }
+    "$PY" "$ROOT/scripts/checklog.py" "$logs/install.log"
+    echo "test_enable = True" >>"$cfg"
+
+    say "$label tests (pytest-odoo)"
+    set +e
+    PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" ODOO_RC="$cfg" "$VENV/bin/pytest" -p no:cacheprovider -s \
+        --odoo-database="$db" --odoo-config="$cfg" --odoo-log-level=info \
+        --junitxml="$STATE/junit-$db.xml" \
+        "${@:-$tests}" 2>&1 | tee "$logs/pytest.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    [ -f "$STATE/junit-$db.xml" ] || die "pytest wrote no report (exit $rc)"
+    "$PY" "$ROOT/scripts/check_junit.py" "$STATE/junit-$db.xml" || rc=1
+    "$PY" "$ROOT/scripts/checklog.py" "$logs/pytest.log" || rc=1
+    [ "$rc" = 0 ] || die "the $label tests failed (see $logs/pytest.log)"
+    say "$label: green in $(( $(date +%s) - start )) s"
+}
