@@ -755,20 +755,10 @@ class RecurringContract(models.Model):
 
     @api.model
     def _cron_generate_invoices(self, date_ref=None):
-        """The scheduled action ``recurring_billing.ir_cron_generate_invoices``.
-        The invoices it posts are charged right after: under ir.cron, by the
-        charging scheduled action, triggered here to run once this batch
-        commits, never in the posting transaction, so a slow or failing
-        payment provider never rolls back a posted invoice. Called from code
-        (a shell, a server action, a test), nothing commits in between
-        anyway: the charging step runs here once every batch is billed (a
-        provider error is still a failed charge of that invoice only)."""
+        """The scheduled action ``recurring_billing.ir_cron_generate_invoices``;
+        what it posts is charged right after (recurring.payment.mixin)."""
         done = self.env["recurring.billing.engine"]._run_scheduled(date_ref)
-        if self.env.context.get("ir_cron_progress_id"):
-            if done:
-                self.env["recurring.payment.service"]._trigger_charging()
-        else:
-            self._cron_charge_invoices(date_ref)
+        self._charge_after_billing_run(done, date_ref)
         return done
 
     # -------------------------------------------------------------------------

@@ -103,6 +103,21 @@ class RecurringPaymentMixin(models.AbstractModel):
         charges nothing already charged or pending."""
         return self.env["recurring.payment.service"]._run_scheduled(date_ref)
 
+    @api.model
+    def _charge_after_billing_run(self, done, date_ref=None):
+        """Charge what a billing run posted. Under ir.cron, the charging
+        scheduled action is only triggered, to run once this batch commits:
+        never in the posting transaction, so a slow or failing payment
+        provider never rolls back a posted invoice. Called from code (a
+        shell, a server action, a test), nothing commits in between anyway:
+        the charging step runs here, once every batch is billed (a provider
+        error is still a failed charge of that invoice only)."""
+        if self.env.context.get("ir_cron_progress_id"):
+            if done:
+                self.env["recurring.payment.service"]._trigger_charging()
+        else:
+            self._cron_charge_invoices(date_ref)
+
     def _save_payment_token_from_transaction(self, transaction):
         """The customer paid an invoice of the contract and asked to be
         charged automatically: the transaction's payment method becomes the
