@@ -66,7 +66,7 @@ def today_of(db):
 
 def due_now(db, date_ref=None):
     """Contracts the scheduled action would still claim (the addon's own
-    domain, as the billing user; date_ref: the billing user's today)."""
+    domain, as the billing user; date_ref: the company's today)."""
     with odoo_env(db) as env:
         return due_count(env, date_ref)
 

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, fields, http
+from odoo import _, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 
@@ -255,7 +255,7 @@ class RecurringContractPortal(CustomerPortal):
                 "error": error,
                 "reason": reason or "",
                 "effective_date": contract_sudo._get_effective_close_date(
-                    fields.Date.context_today(contract_sudo)
+                    contract_sudo._get_company_today()
                 ),
                 "page_name": "recurring_contract",
             }

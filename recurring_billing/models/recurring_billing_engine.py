@@ -125,8 +125,10 @@ class RecurringBillingEngine(models.AbstractModel):
     @api.model
     def _get_billing_date(self, company):
         """Today in the company's time zone (its address's), not the server's:
-        a company in UTC+13 bills on its own date."""
-        tz = company.partner_id.tz or self.env.user.tz or "UTC"
+        a company in UTC+13 bills on its own date. Never the user's zone: the
+        scheduled action, a salesperson's button and a portal request must
+        agree on the date of one contract (UTC when the address has none)."""
+        tz = company.partner_id.tz or "UTC"
         return fields.Date.context_today(self.with_context(tz=tz))
 
     @api.model

@@ -146,7 +146,11 @@ class RecurringContract(models.Model):
     date_start = fields.Date(
         string="Start Date",
         required=True,
-        default=fields.Date.context_today,
+        # The company's today, the date the engine bills on: a contract
+        # created and invoiced at once bills its first period that same day.
+        default=lambda self: self.env["recurring.billing.engine"]._get_billing_date(
+            self.env.company
+        ),
         tracking=True,
         help="First day billed. Every period is counted from this date: "
         "monthly from 31 January, periods start on 28 February, 31 March, "

@@ -169,7 +169,8 @@ class RecurringContractLine(models.Model):
             if line.quantity_type != "usage" or not line.contract_id.date_start:
                 continue
             period = line._get_usage_period_of(
-                self.env.context.get("date_usage") or fields.Date.context_today(line)
+                self.env.context.get("date_usage")
+                or line.contract_id._get_company_today()
             )
             if not period:
                 continue

@@ -3,7 +3,7 @@ import functools
 import itertools
 from datetime import timedelta
 
-from odoo import _, fields, models
+from odoo import _, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
@@ -53,8 +53,8 @@ class RecurringLifecycleMixin(models.AbstractModel):
         """Pause from ``date_pause`` (default: today): nothing is billed from
         that day until the contract resumes; what was used before is billed
         (by days when the contract prorates)."""
-        date_pause = date_pause or fields.Date.context_today(self)
         self.check_access("write")
+        days = {c: date_pause or c._get_company_today() for c in self}
         for contract in self:
             if contract.state != "running":
                 raise UserError(
@@ -63,7 +63,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
                         name=contract.name,
                     )
                 )
-            if date_pause < contract.date_start:
+            if days[contract] < contract.date_start:
                 raise UserError(
                     _(
                         "Contract %(name)s cannot be paused before it starts.",
@@ -73,16 +73,16 @@ class RecurringLifecycleMixin(models.AbstractModel):
         # sudo: suspensions are written only here and by resume/renew, for
         # contracts the user may write (checked above).
         self.env["recurring.contract.suspension"].sudo().create(
-            [{"contract_id": c.id, "date_start": date_pause} for c in self]
+            [{"contract_id": c.id, "date_start": days[c]} for c in self]
         )
         self.write({"state": "paused"})
         self._sync_mrr_movements()
         for contract in self:
-            contract._flag_adjustments_from(date_pause)
+            contract._flag_adjustments_from(days[contract])
             contract.message_post(
                 body=_(
                     "Contract paused: nothing is billed from %(date)s on.",
-                    date=format_date(self.env, date_pause),
+                    date=format_date(self.env, days[contract]),
                 )
             )
         return True
@@ -90,9 +90,9 @@ class RecurringLifecycleMixin(models.AbstractModel):
     def action_resume(self, date_resume=None):
         """Resume on ``date_resume`` (default: today): the days of the pause
         are not billed; periods wholly inside it are skipped."""
-        date_resume = date_resume or fields.Date.context_today(self)
         self.check_access("write")
         for contract in self:
+            day = date_resume or contract._get_company_today()
             if contract.state != "paused":
                 raise UserError(
                     _(
@@ -102,12 +102,12 @@ class RecurringLifecycleMixin(models.AbstractModel):
                 )
             # sudo: see action_pause (write access checked above).
             pause = contract.sudo().suspension_ids.filtered(lambda s: not s.date_end)
-            paused_from = min(pause.mapped("date_start") or [date_resume])
+            paused_from = min(pause.mapped("date_start") or [day])
             for suspension in pause:
-                if date_resume <= suspension.date_start:
+                if day <= suspension.date_start:
                     suspension.unlink()  # resumed before it started: no pause
                 else:
-                    suspension.date_end = date_resume - timedelta(1)
+                    suspension.date_end = day - timedelta(1)
             contract.state = "running"
             contract._sync_mrr_movements()
             contract._flag_adjustments_from(paused_from)
@@ -116,7 +116,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
                 body=_(
                     "Contract resumed on %(date)s: the days of the pause are not "
                     "billed.",
-                    date=format_date(self.env, date_resume),
+                    date=format_date(self.env, day),
                 )
             )
         return True
@@ -126,12 +126,12 @@ class RecurringLifecycleMixin(models.AbstractModel):
         that date still owed are billed first, then the contract closes
         itself; a period billed in advance past that date is credited for
         the unused days when the contract prorates (it stands otherwise)."""
-        date_close = date_close or fields.Date.context_today(self)
         if isinstance(reason, int):  # over RPC, a record arrives as its id
             reason = self.env["recurring.contract.close.reason"].browse(reason)
         for contract in self:
             if contract.state == "closed":
                 continue
+            day = date_close or contract._get_company_today()
             # A closed contract never renews itself again.
             vals = {
                 "close_reason_id": reason.id if reason else False,
@@ -140,9 +140,9 @@ class RecurringLifecycleMixin(models.AbstractModel):
             if (
                 contract.state == "draft"
                 or not contract.date_end
-                or contract.date_end > date_close
+                or contract.date_end > day
             ):
-                vals["date_end"] = max(date_close, contract.date_start)
+                vals["date_end"] = max(day, contract.date_start)
             contract.write(vals)
             owes = contract.state != "draft" and (
                 next(contract._iter_periods(), None) is not None
@@ -166,9 +166,9 @@ class RecurringLifecycleMixin(models.AbstractModel):
         closed."""
         if months < 1:
             raise UserError(_("A contract is renewed for at least one month."))
-        date_renew = date_renew or fields.Date.context_today(self)
         self.check_access("write")
         for contract in self:
+            day = date_renew or contract._get_company_today()
             if not contract.date_end:
                 raise UserError(
                     _(
@@ -177,13 +177,13 @@ class RecurringLifecycleMixin(models.AbstractModel):
                     )
                 )
             old_end = contract.date_end
-            if contract.state == "closed" and date_renew > old_end + timedelta(1):
+            if contract.state == "closed" and day > old_end + timedelta(1):
                 # sudo: see action_pause (write access checked above).
                 self.env["recurring.contract.suspension"].sudo().create(
                     {
                         "contract_id": contract.id,
                         "date_start": old_end + timedelta(1),
-                        "date_end": date_renew - timedelta(1),
+                        "date_end": day - timedelta(1),
                         "reason": "closed",
                     }
                 )
@@ -206,6 +206,13 @@ class RecurringLifecycleMixin(models.AbstractModel):
                 )
             )
         return True
+
+    def _get_company_today(self):
+        """Today in the contract's company time zone, the date the engine
+        bills on: a pause, close or cancellation asked at 00:30 in Madrid is
+        dated in Madrid, whatever the server's or the user's zone."""
+        self.ensure_one()
+        return self.env["recurring.billing.engine"]._get_billing_date(self.company_id)
 
     def _send_activation_notice(self):
         """Tell the customer what will be billed, how often and from when,

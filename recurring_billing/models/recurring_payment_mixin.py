@@ -169,7 +169,7 @@ class RecurringPaymentMixin(models.AbstractModel):
         reason = (reason or "").strip()
         if not reason:
             raise UserError(_("Please tell us why you want to cancel."))
-        date_request = date_request or fields.Date.context_today(self)
+        date_request = date_request or self._get_company_today()
         effective = self._get_effective_close_date(date_request)
         self.write(
             {

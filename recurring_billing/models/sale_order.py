@@ -45,7 +45,7 @@ class SaleOrder(models.Model):
             "recurring_billing.close_reason_sale_order_cancelled",
             raise_if_not_found=False,
         )
-        to_close.action_close(date_close=fields.Date.context_today(self), reason=reason)
+        to_close.action_close(reason=reason)  # each on its company's today
 
     def _create_recurring_contracts(self):
         """One running contract per recurrence found on the order."""
@@ -89,7 +89,7 @@ class SaleOrder(models.Model):
             "fiscal_position_id": self.fiscal_position_id.id,
             "sale_order_id": self.id,
             "date_start": fields.Date.to_date(self.commitment_date)
-            or fields.Date.context_today(self),
+            or self.env["recurring.billing.engine"]._get_billing_date(self.company_id),
             "recurring_rule_type": rule_type,
             "recurring_interval": interval,
             "note": self.note,

@@ -19,3 +19,4 @@ from . import test_invoice_data
 from . import test_payment_dunning
 from . import test_payment
 from . import test_payment_portal
+from . import test_company_date

@@ -139,7 +139,8 @@ class TestPaymentPortal(AccountTestInvoicingHttpCommon):
     def test_request_cancellation(self):
         self.authenticate("rb_pay_owner", "rb_pay_owner")
         url = f"{self.url}/cancel"
-        today = fields.Date.today()
+        # The company's today, not the server's (they differ around midnight).
+        today = self.contract._get_company_today()
         effective = self.contract._get_effective_close_date(today)
         self.assertEqual((effective - today).days, 30)  # the notice period
         page = self.url_open(url)

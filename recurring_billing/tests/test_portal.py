@@ -266,7 +266,15 @@ class TestBackendTour(AccountTestInvoicingHttpCommon):
         self.assertEqual(contract.state, "running")
         self.assertEqual(len(contract.invoice_ids), 1)
         self.assertEqual(contract.invoice_ids.state, "posted")
-        self.assertEqual(contract.invoice_ids.invoice_date, date.today())
+        # Dated on the company's today (the admin's zone when the company has
+        # none), which is not the server's date around midnight.
+        today = (
+            self.env["recurring.billing.engine"]
+            .with_user(admin)
+            ._get_billing_date(self.env.company)
+        )
+        self.assertEqual(contract.date_start, today)
+        self.assertEqual(contract.invoice_ids.invoice_date, today)
 
     def test_lifecycle_tour(self):
         # Start without the customer notice, pause and resume on dates, renew.

@@ -9,7 +9,7 @@ tools count exactly what the scheduled action would still claim.
 
 from contextlib import contextmanager
 
-from odoo import SUPERUSER_ID, api, fields
+from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.service.server import load_server_wide_modules
 from odoo.tools import config
@@ -44,16 +44,15 @@ def billing_user(env):
 
 
 def billing_today(env):
-    """The date the engine bills for: today as seen by the billing user."""
-    return fields.Date.context_today(
-        env["recurring.contract"].with_user(billing_user(env))
-    )
+    """The date the engine bills for: the company's today (its address's
+    time zone), as the engine itself computes it."""
+    return env["recurring.billing.engine"]._get_billing_date(env.company)
 
 
 def due_count(env, date_ref=None):
     """Contracts the scheduled action would still claim on ``date_ref``
-    (default: the billing user's today), counted with the addon's own domain
+    (default: the company's today), counted with the addon's own domain
     as the billing user: running, due, and not failed on that day already."""
     contracts = env["recurring.contract"].with_user(billing_user(env))
-    date_ref = date_ref or fields.Date.context_today(contracts)
+    date_ref = date_ref or billing_today(env)
     return contracts.search_count(contracts._get_contracts_to_invoice_domain(date_ref))
