@@ -11,7 +11,7 @@ from .common import RecurringBillingCommon
 
 @tagged("post_install", "-at_install")
 class TestCompanyDate(RecurringBillingCommon):
-    """"Today" is the company's date, everywhere the addon dates something by
+    """Today is the company's date, everywhere the addon dates something by
     itself: billing, a pause, a close, a renewal, a cancellation request, the
     usage of the current period. The company here lives in a zone where the
     date differs from the server's (UTC) one whenever the test runs; the
