@@ -61,7 +61,7 @@ from prepare import (
     prepare_oca_template,
     prepare_template,
 )
-from rbtools.db import drop_db, q
+from rbtools.db import connect, drop_db, q
 from report import machine_info, render_report
 
 
@@ -177,6 +177,7 @@ class Bench:
             )
             t0 = time.time()
             go.write_text(str(t0))
+            waits = self.sample_waits(procs)
             codes = [p.wait() for p in procs]
         if any(codes):
             raise SystemExit(f"a worker failed: see bench/results/{name}.log")
@@ -196,6 +197,40 @@ class Bench:
             "log_warnings": sum(o["log_warnings"] for o in outs),
             "serialization_logs": sum(o["serialization_logs"] for o in outs),
             "log_first": [line for o in outs for line in o["log_first"]][:5],
+            **waits,
+        }
+
+    def sample_waits(self, procs):
+        """What the workers' database sessions do while they run, sampled
+        every 50 ms until the processes end: the share of samples where a
+        session waits on a lock held by another transaction (the journal's
+        number lock: another worker's posting until it commits) among the
+        samples where it works in PostgreSQL, and how busy the machine's
+        cores were (/proc/stat), which bounds what a second worker can add."""
+        conn = connect(RUN_DB, application_name="rb-bench-sampler")
+        cpu0 = cpu_times()
+        active = lock = 0
+        try:
+            while any(p.poll() is None for p in procs):
+                for state, waiting in q(
+                    conn,
+                    """SELECT state, wait_event_type = 'Lock'
+                         FROM pg_stat_activity
+                        WHERE datname = current_database()
+                          AND pid <> pg_backend_pid()
+                          AND backend_type = 'client backend'""",
+                ):
+                    if state == "active":
+                        active += 1
+                        lock += bool(waiting)
+                time.sleep(0.05)
+        finally:
+            conn.close()
+        cpu1 = cpu_times()
+        busy = (cpu1[0] - cpu0[0]) / max(cpu1[1] - cpu0[1], 1)
+        return {
+            "lock_wait_share": lock / active if active else 0.0,
+            "cpu_busy_share": busy,
         }
 
     def scenario(self, mode, n, nlines, workers=1, journals=1, rep=1):
@@ -343,6 +378,13 @@ class Bench:
         text = render_report(self, final)
         Path(self.args.report).write_text(text)
         return text
+
+
+def cpu_times():
+    """(busy, total) jiffies of all the machine's cores, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 def scenario_key(r):

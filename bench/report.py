@@ -178,8 +178,8 @@ def render_parallel(bench):
         "",
         "| N | workers | journals | runs | wall s (median) | invoices/s "
         "| x 1 worker | CPU ms/inv | queries/inv | peak RSS MB (per worker) "
-        "| serialization ERROR logs | load | checks |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| serialization ERROR logs | lock waits | cores busy | load | checks |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in ([base] if base else []) + rows:
         rate = r["n"] / r["wall_s"]
@@ -189,6 +189,7 @@ def render_parallel(bench):
             f"| {r['wall_s']:.1f} | {rate:.1f} | {fmt_ratio(rate, brate)} "
             f"| {ms_per_inv(r, 'cpu_s'):.1f} | {r['queries'] / r['n']:.1f} "
             f"| {r['rss_mb']:.0f} | {r.get('serialization_logs', 0)} "
+            f"| {r.get('lock_wait_share', 0):.0%} | {r.get('cpu_busy_share', 0):.0%} "
             f"| {r['load_max']:.1f} | {'OK' if r['ok'] else 'FAIL'} |"
         )
     return out

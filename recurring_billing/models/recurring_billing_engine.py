@@ -86,6 +86,7 @@ class RecurringBillingEngine(models.AbstractModel):
             )
             done += len(contracts)
             if in_cron:
+                self._commit_batch()
                 break
         remaining = self.env["recurring.contract"].search_count(
             self._get_due_domain(date_ref)
@@ -94,6 +95,18 @@ class RecurringBillingEngine(models.AbstractModel):
         if in_cron and remaining:
             self._trigger_next_run()
         return done
+
+    @api.model
+    def _commit_batch(self):
+        """Under ir.cron, commit a billed batch at once: posting took the
+        journal's number lock, which every other worker posting in the same
+        journal waits for until we commit. What follows (counting what is
+        left, the progress record) is ir.cron's bookkeeping, committed after
+        the call; a crash in between loses only the count, which the next
+        call makes again. The batch itself is committed whole or not at all,
+        as before. Not in tests (Odoo's own rule: ``_can_commit``)."""
+        if self.env["account.move"]._can_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _renew_ended_terms(self, date_ref=None):
@@ -631,6 +644,11 @@ class RecurringBillingEngine(models.AbstractModel):
             }
         )
         self._record_billed_usage(plans, ledger, moves)
+        # Write what is pending (ledger rows, the contracts' next dates, usage
+        # marks) before posting, not at commit: posting takes the journal's
+        # number lock, and every statement from there to commit makes the
+        # other workers of this journal wait.
+        self.env.flush_all()
         self._post_and_send(moves)
         return moves
 

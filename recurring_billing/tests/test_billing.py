@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from odoo.addons.recurring_billing.models.recurring_billing_engine import (
     _SECONDS_PER_INVOICE,
@@ -505,6 +505,52 @@ class TestBilling(RecurringBillingCommon):
         # One batch committed per call, the rest left for the next calls.
         self.assertEqual(done, size)
         self.assertRecordValues(progress, [{"done": size, "remaining": 15 - size}])
+
+    def test_cron_commits_each_batch_as_soon_as_it_is_posted(self):
+        """Posting takes the journal's number lock until commit: under
+        ir.cron the batch commits right after posting, before the count of
+        what is left and the progress record (ir.cron's bookkeeping), so a
+        second worker of the same journal waits as little as possible."""
+        self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 5)
+        contracts = self.Contract
+        for _index in range(8):
+            contracts |= self.create_contract(start=date(2026, 1, 1))
+        cron = self.env.ref("recurring_billing.ir_cron_generate_invoices")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        Contract = self.Contract.with_context(ir_cron_progress_id=progress.id)
+        commits = []
+
+        def commit():
+            # What a commit sees: the batch posted, the progress not yet.
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    "SELECT count(*) FROM account_move WHERE state = 'posted' "
+                    "AND recurring_contract_id IN %s",
+                    tuple(contracts.ids),
+                )
+            )
+            commits.append((self.env.cr.fetchone()[0], progress.done))
+
+        Move = type(self.env["account.move"])
+        with (
+            patch.object(Move, "_can_commit", staticmethod(lambda: True)),
+            patch.object(self.env.cr, "commit", commit),
+        ):
+            size = self.env["recurring.billing.engine"]._get_batch_size()
+            done = Contract._cron_generate_invoices(date_ref=date(2026, 1, 1))
+        self.assertEqual(done, size)
+        self.assertEqual(commits, [(size, 0)])
+        self.assertRecordValues(progress, [{"done": size, "remaining": 8 - size}])
+        # Called from code (no ir.cron), nothing commits: every batch in the
+        # caller's transaction.
+        with (
+            patch.object(Move, "_can_commit", staticmethod(lambda: True)),
+            patch.object(self.env.cr, "commit", commit),
+        ):
+            self.Contract._cron_generate_invoices(date_ref=date(2026, 1, 1))
+        self.assertEqual(len(commits), 1)
+        self.assertEqual(len(contracts.invoice_ids), 8)
 
     def test_cron_calls_reuse_their_environments(self):
         """Each scheduler call has its own progress id in the context; the
