@@ -90,6 +90,8 @@ class Profiler:
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(40)
         Path(self.path).write_text(out.getvalue())
+        # The raw statistics too, to follow callers and callees (pstats).
+        self.prof.dump_stats(f"{self.path}.prof")
 
 
 def cmd_floor(args):

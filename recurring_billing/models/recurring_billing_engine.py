@@ -720,12 +720,55 @@ class RecurringBillingEngine(models.AbstractModel):
             lambda m: m.recurring_contract_id.invoice_action in ("post", "post_send")
         )
         if to_post:
+            self._subscribe_customers(to_post)
             to_post._post(soft=False)
         to_send = to_post.filtered(
             lambda m: m.recurring_contract_id.invoice_action == "post_send"
         )
         if to_send:
             self._queue_invoice_sending(to_send)
+
+    @api.model
+    def _subscribe_customers(self, moves):
+        """Make each customer a follower of its invoice, as ``_post`` does,
+        with the same default subtypes (``_insert_followers``: the external
+        ones for a partner without a user), for the whole batch at once.
+        ``_post`` does it invoice by invoice, an access check, a partner
+        search, a follower query and an insert each; it then finds every
+        customer following already and adds nothing."""
+        partners = moves.partner_id.filtered("active")
+        if not partners:
+            return
+        Followers = self.env["mail.followers"]
+        existing = {
+            (res_id, partner_id)
+            for _id, res_id, partner_id, _subtypes in Followers._get_subscription_data(
+                [(moves._name, moves.ids)], partners.ids
+            )
+        }
+        default, _internal, external = self.env[
+            "mail.message.subtype"
+        ].default_subtypes(moves._name)
+        # sudo: followers are mail's technical records, created here exactly
+        # as message_subscribe would (which checks write access on the
+        # invoices: this user created them in this transaction).
+        Followers.sudo().with_context(default_partner_id=False).create(
+            [
+                {
+                    "res_model": moves._name,
+                    "res_id": move.id,
+                    "partner_id": move.partner_id.id,
+                    "subtype_ids": [
+                        Command.set(
+                            (external if move.partner_id.partner_share else default).ids
+                        )
+                    ],
+                }
+                for move in moves
+                if move.partner_id in partners
+                and (move.id, move.partner_id.id) not in existing
+            ]
+        )
 
     @api.model
     def _queue_invoice_sending(self, moves):

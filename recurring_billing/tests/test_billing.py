@@ -506,6 +506,45 @@ class TestBilling(RecurringBillingCommon):
         self.assertEqual(done, size)
         self.assertRecordValues(progress, [{"done": size, "remaining": 15 - size}])
 
+    def test_customers_follow_their_invoices_as_when_posted_by_hand(self):
+        """The engine subscribes the customers of a batch at once; followers
+        and subtypes are those Odoo's own posting gives an invoice."""
+        user_partner = (
+            self.env["res.users"]
+            .create({"name": "Customer with a user", "login": "rb_follow_internal"})
+            .partner_id
+        )
+        by_hand = self.env["account.move"]
+        for partner in (self.partner_a, user_partner):
+            move = self.env["account.move"].create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_line_ids": [
+                        Command.create({"product_id": self.product_a.id})
+                    ],
+                }
+            )
+            move.action_post()
+            by_hand |= move
+        billed = self.Contract
+        for partner in (self.partner_a, user_partner):
+            billed |= self.create_contract(partner_id=partner.id)
+        moves = self.bill(billed, date(2026, 1, 1))
+        self.assertEqual(len(moves), 2)
+
+        def followers(move):
+            return {
+                (f.partner_id, frozenset(f.subtype_ids.ids))
+                for f in move.message_follower_ids
+            }
+
+        for mine, theirs in zip(
+            moves.sorted("partner_id"), by_hand.sorted("partner_id"), strict=True
+        ):
+            self.assertTrue(followers(mine))
+            self.assertEqual(followers(mine), followers(theirs))
+
     def test_cron_commits_each_batch_as_soon_as_it_is_posted(self):
         """Posting takes the journal's number lock until commit: under
         ir.cron the batch commits right after posting, before the count of
