@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import traceback
+from datetime import datetime
 
 from common import (
     HERE,
@@ -1084,6 +1085,69 @@ def qj_states(conn):
     return dict(q(conn, "SELECT state, count(*) FROM queue_job GROUP BY state"))
 
 
+def qj_check_workers(c, conn, records, pid, done_before):
+    """Who ran the jobs: the HTTP workers the master started (and
+    restarted), the requests each answered, the worker_pid queue_job
+    recorded; ``done_before``: jobs done per worker pid at the kill of
+    worker ``pid``."""
+    http_pids = [int(m.group(1)) for r in records if (m := QJ_ALIVE.match(r))]
+    answered = {}
+    for r in records:
+        if m := QJ_RUNJOB.match(r):
+            answered[int(m.group(1))] = answered.get(int(m.group(1)), 0) + 1
+    done_by = dict(
+        q(
+            conn,
+            "SELECT worker_pid, count(*) FROM queue_job WHERE state = 'done' "
+            "GROUP BY worker_pid",
+        )
+    )
+    c.info(
+        f"HTTP workers started: {http_pids}; job requests answered per worker "
+        f"pid: {answered}; jobs done per worker_pid: {done_by}"
+    )
+    c.check(
+        len(done_before) >= 2
+        and pid in done_before
+        and set(done_before) <= set(http_pids),
+        "both HTTP worker processes ran jobs before the kill, the killed one "
+        "among them",
+        f"jobs done per worker pid before the kill: {done_before}",
+    )
+    respawned = [p for p in http_pids if p not in done_before and p != pid]
+    c.check(
+        set(done_by) <= set(http_pids) and any(done_by.get(p) for p in respawned),
+        "the master replaced the killed worker, and the new one ran jobs",
+        f"new worker(s) {respawned}: "
+        f"{sum(done_by.get(p, 0) for p in respawned)} job(s)",
+    )
+
+
+def qj_check_errors(c, log, uuid):
+    """No error logged up to the driver's SIGTERM. The kill itself may make
+    the job runner log its request for the killed job ``uuid`` (the
+    connection reset within the runner's 1 s timeout): that one is the
+    fault, not a problem."""
+    problems, excused = [], []
+    for r in qj_log_records(log, until=QJ_STOP_LINE):
+        if not re.search(r"^\S+ \S+ \d+ (ERROR|CRITICAL) |Traceback", r, re.M):
+            continue
+        if "exception in GET" in r and f"job_uuid={uuid}" in r:
+            excused.append(r)
+        else:
+            problems.append(r.splitlines()[0])
+    c.check(
+        not problems,
+        "no ERROR in the server log",
+        (f"{len(problems)}: {problems[:2]}" if problems else "")
+        + (
+            f"{len(excused)} for the killed job's request (not counted)"
+            if excused
+            else ""
+        ),
+    )
+
+
 @case(10)
 def case_queue_job_kill(ctx):
     # Batches of 10 (20 at full size): many jobs, a few seconds each at most.
@@ -1212,6 +1276,7 @@ def case_queue_job_kill(ctx):
         )
         os.kill(pid, signal.SIGKILL)
         killed_at = time.monotonic()
+        killed_wall = datetime.now()
         waited = qj_wait_backend_gone(conn, backend)
         committed = ledger_count(conn)
         c.info(
@@ -1284,72 +1349,25 @@ def case_queue_job_kill(ctx):
     )
     records = qj_log_records(log)
     requeued = [r for r in records if QJ_REQUEUED + uuid in r]
+    after = ""
+    if requeued:
+        # The log's clock is this machine's local time, as datetime.now().
+        stamp = datetime.strptime(requeued[0][:23], "%Y-%m-%d %H:%M:%S,%f")
+        after = f"{(stamp - killed_wall).total_seconds():.1f} s after the kill, "
     retry, final = q(
         conn, "SELECT retry, state FROM queue_job WHERE uuid = %s", [uuid]
     )[0]
     c.check(
         bool(requeued) and retry >= 1 and final == "done",
         "queue_job requeued the killed job, which then ran to the end",
-        f"{len(requeued)} 'Re-queued dead job' line(s) for {uuid}; "
-        f"retry {retry}, {final}",
+        f"{len(requeued)} 'Re-queued dead job' line(s) for {uuid}, {after}"
+        f"the driver's NOTIFY {nudges} time(s); retry {retry}, {final}",
     )
-    # Who ran the jobs: the HTTP workers the master started (and restarted),
-    # the requests each answered, the worker_pid queue_job recorded.
-    http_pids = [int(m.group(1)) for r in records if (m := QJ_ALIVE.match(r))]
-    answered = {}
-    for r in records:
-        if m := QJ_RUNJOB.match(r):
-            answered[int(m.group(1))] = answered.get(int(m.group(1)), 0) + 1
-    done_by = dict(
-        q(
-            conn,
-            "SELECT worker_pid, count(*) FROM queue_job WHERE state = 'done' "
-            "GROUP BY worker_pid",
-        )
-    )
-    c.info(
-        f"HTTP workers started: {http_pids}; job requests answered per worker "
-        f"pid: {answered}; jobs done per worker_pid: {done_by}"
-    )
-    c.check(
-        len(done_before) >= 2
-        and pid in done_before
-        and set(done_before) <= set(http_pids),
-        "both HTTP worker processes ran jobs before the kill, the killed one "
-        "among them",
-        f"jobs done per worker pid before the kill: {done_before}",
-    )
-    respawned = [p for p in http_pids if p not in done_before and p != pid]
-    c.check(
-        set(done_by) <= set(http_pids) and any(done_by.get(p) for p in respawned),
-        "the master replaced the killed worker, and the new one ran jobs",
-        f"new worker(s) {respawned}: "
-        f"{sum(done_by.get(p, 0) for p in respawned)} job(s)",
-    )
+    qj_check_workers(c, conn, records, pid, done_before)
     check_exactly_once(c, conn, expected)
     check_numbering(c, conn)
     c.check(due_now(db, today) == 0, "nothing left due")
-    # Errors up to the driver's SIGTERM; the kill itself may make the job
-    # runner log its request for the killed job (the connection reset before
-    # the runner's 1 s timeout): that one is the fault, not a problem.
-    problems, excused = [], []
-    for r in qj_log_records(log, until=QJ_STOP_LINE):
-        if not re.search(r"^\S+ \S+ \d+ (ERROR|CRITICAL) |Traceback", r, re.M):
-            continue
-        if "exception in GET" in r and f"job_uuid={uuid}" in r:
-            excused.append(r)
-        else:
-            problems.append(r.splitlines()[0])
-    c.check(
-        not problems,
-        "no ERROR in the server log",
-        (f"{len(problems)}: {problems[:2]}" if problems else "")
-        + (
-            f"{len(excused)} for the killed job's request (not counted)"
-            if excused
-            else ""
-        ),
-    )
+    qj_check_errors(c, log, uuid)
     conn.close()
     return c.finish()
 
