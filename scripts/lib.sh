@@ -155,6 +155,23 @@ setup_all() {
     ensure_pg
 }
 
+# OCA queue_job, pinned in requirements-queue-job.txt, installed with pip
+# --target into .local/queue_job (never into the virtualenv: the main suite
+# runs without it), again only when the pin changes. Sets QJ_ADDONS, the
+# addons directory to add to addons_path. Used by scripts/test_queue_job.sh
+# and scripts/faults.sh (case 10).
+ensure_queue_job() {
+    local target="$STATE/queue_job"
+    if ! cmp -s "$ROOT/requirements-queue-job.txt" "$target/.requirements"; then
+        say "installing queue_job into $target"
+        rm -rf "$target"
+        "$PY" -m pip install --quiet --no-deps --target "$target" \
+            -r "$ROOT/requirements-queue-job.txt" || die "pip install of queue_job failed"
+        cp "$ROOT/requirements-queue-job.txt" "$target/.requirements"
+    fi
+    QJ_ADDONS="$target/odoo/addons"
+}
+
 # A bridge addon's tests on a database of their own, rb_<name>_<suffix>,
 # without demo data: install (or update, with RB_REUSE_DB) the modules, check
 # the log, run the tests with pytest-odoo, check the JUnit report and the log.

@@ -9,15 +9,8 @@ source "$(dirname "$0")/lib.sh"
 setup_all
 cd "$ROOT"
 
-QJ_TARGET="$STATE/queue_job"
-if ! cmp -s "$ROOT/requirements-queue-job.txt" "$QJ_TARGET/.requirements"; then
-    say "installing queue_job into $QJ_TARGET"
-    rm -rf "$QJ_TARGET"
-    "$PY" -m pip install --quiet --no-deps --target "$QJ_TARGET" \
-        -r "$ROOT/requirements-queue-job.txt" || die "pip install of queue_job failed"
-    cp "$ROOT/requirements-queue-job.txt" "$QJ_TARGET/.requirements"
-fi
+ensure_queue_job
 
 bridge_tests qj "job queue bridge" \
     recurring_billing,queue_job,recurring_billing_queue_job \
-    recurring_billing_queue_job/tests "$QJ_TARGET/odoo/addons" "$@"
+    recurring_billing_queue_job/tests "$QJ_ADDONS" "$@"

@@ -12,9 +12,13 @@ from odoo.addons.recurring_billing.models.recurring_billing_engine import (
 )
 
 CHANNEL = "root.recurring_billing"
-# A job left for contracts that still owe periods after every batch job of
-# their group (a backlog bills at most the batch size per job): one such job
-# per group at a time, thanks to the identity key.
+# The slot of a follow-up job: a job whose batch still owes periods after it
+# (a batch bills at most the batch size in invoices: a backlog) leaves one,
+# keyed "after <its uuid>": one per such job, never one for the whole group.
+# With one key per group (fault case 10, two HTTP workers), while a follow-up
+# was pending the other jobs whose batch still owed left nothing, and the
+# follow-up that ran billed the next due contracts, not necessarily theirs:
+# contracts were left due with no job. Outside a job (called from code):
 FOLLOW_UP = -1
 
 
@@ -77,7 +81,15 @@ class RecurringBillingEngine(models.AbstractModel):
     def _job_bill_batch(self, company_id, journal_id, date_ref, slot=0):
         """The job: claim the next batch of due contracts of the company and
         journal, and bill it (in the job's transaction, committed by the job
-        runner). Nothing left (other jobs took it): done."""
+        runner). Nothing left (other jobs took it): done. ``slot`` only tells
+        the jobs of a group apart (their identity key): 0, 1, ... for the
+        scheduled action's, "after <uuid>" for a follow-up.
+
+        Every contract due is covered by a job: the scheduled action enqueues
+        one per batch of the group's due contracts; a job that claims less
+        than a batch found nothing more free (the rest is held by other
+        jobs); a job whose batch still owes leaves a follow-up of its own; a
+        job killed or rolled back is run again by the job runner."""
         company = self.env["res.company"].browse(company_id)
         journal = self.env["account.journal"].browse(journal_id)
         day = fields.Date.to_date(date_ref)
@@ -98,8 +110,11 @@ class RecurringBillingEngine(models.AbstractModel):
         ):
             # A backlog: contracts of this batch still owe periods (a batch
             # bills at most the batch size); the rest of the group has jobs
-            # of its own.
-            self._delay_batch_job(company, journal, day, FOLLOW_UP)
+            # of its own. A follow-up of this job's own (see FOLLOW_UP).
+            parent = self.env.context.get("job_uuid")
+            self._delay_batch_job(
+                company, journal, day, f"after {parent}" if parent else FOLLOW_UP
+            )
         return self.env._(
             "%(invoices)s invoice(s) for %(contracts)s contract(s)",
             invoices=len(moves),

@@ -136,9 +136,9 @@ class TestRecurringBillingQueueJob(RecurringBillingCommon):
         self.assertEqual(self._run(), 1)
         first = self._jobs()
         self.assertEqual(self._perform(first), ["5 invoice(s) for 2 contract(s)"])
-        # The second contract's third month: one follow-up job.
+        # The second contract's third month: one follow-up job, of the first.
         follow_up = self._jobs() - first
-        self.assertEqual(follow_up.args[3], -1)
+        self.assertEqual(follow_up.args[3], f"after {first.uuid}")
         self.assertEqual(self._perform(follow_up), ["1 invoice(s) for 1 contract(s)"])
         self.assertEqual(len(self._jobs()), 2)
         self.assertEqual(len(contracts.invoice_ids), 6)
@@ -151,6 +151,35 @@ class TestRecurringBillingQueueJob(RecurringBillingCommon):
                     (date(2026, 3, 1), date(2026, 3, 31)),
                 ],
             )
+
+    def test_every_batch_left_owing_gets_its_own_follow_up(self):
+        # Found by fault case 10: four contracts started in January owe
+        # three months each, six started in March one: 18 invoices for ten
+        # contracts, two jobs of five contracts. Each of the two leaves its
+        # batch owing (five invoices per job); a single follow-up for the
+        # group (one identity key) billed five more and left three contracts
+        # due with no job.
+        self.bill(self.contracts, DAY)
+        backlog = self.Contract.browse()
+        for _i in range(4):
+            backlog |= self.create_contract(
+                start=date(2026, 1, 1), journal_id=self.journal_2.id
+            )
+        fresh = self.Contract.browse()
+        for _i in range(6):
+            fresh |= self.create_contract(start=DAY, journal_id=self.journal_2.id)
+        self.assertEqual(self._run(), 2)
+        for _i in range(10):
+            pending = self._jobs().filtered(lambda job: job.state == "pending")
+            if not pending:
+                break
+            self._perform(pending[:1])
+        self.assertFalse(self._jobs().filtered(lambda job: job.state != "done"))
+        self.assertEqual(len((backlog | fresh).invoice_ids), 18)
+        self.assertEqual(len(self._jobs()), 4)
+        for contract in backlog | fresh:
+            self.assertEqual(contract.next_invoice_date, date(2026, 4, 1))
+        self.assertEqual(self._run(), 0)
 
     def test_concurrency_error_is_retried_later(self):
         self._run()
