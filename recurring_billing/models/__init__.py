@@ -5,6 +5,7 @@ from . import recurring_billable_mixin
 from . import recurring_lifecycle_mixin
 from . import recurring_mrr_mixin
 from . import recurring_payment_mixin
+from . import recurring_batch_size_mixin
 from . import recurring_billing_engine
 from . import recurring_reminder_service
 from . import recurring_contract_close_reason

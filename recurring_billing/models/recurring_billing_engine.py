@@ -6,28 +6,17 @@ import time
 from markupsafe import Markup
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, Command, _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL, config
+from odoo.tools import SQL
 
+from ..tools.concurrency import CONCURRENCY_ERRORS
 from .recurring_contract_usage import USAGE_KEY
 
 _logger = logging.getLogger(__name__)
 
-# PostgreSQL errors that mean "another transaction got there first": they are
-# retried, and never reported as a problem of the contract.
-CONCURRENCY_ERRORS = (
-    pg_errors.SerializationFailure,
-    pg_errors.DeadlockDetected,
-    pg_errors.LockNotAvailable,
-)
 MAX_CONCURRENCY_RETRIES = 3
-# Seconds one invoice took to bill in this process, per database (a moving
-# average): sizes the batches so that a cron run fits its time limit.
-_SECONDS_PER_INVOICE = {}
-# ... and the last measure saved in the database, for a restarted worker.
-SPEED_PARAM = "recurring_billing.seconds_per_invoice"
 
 
 class RecurringBillingEngine(models.AbstractModel):
@@ -48,6 +37,7 @@ class RecurringBillingEngine(models.AbstractModel):
     """
 
     _name = "recurring.billing.engine"
+    _inherit = ["recurring.batch.size.mixin"]
     _description = "Recurring Billing Engine"
 
     # -------------------------------------------------------------------------
@@ -399,91 +389,6 @@ class RecurringBillingEngine(models.AbstractModel):
         except pg_errors.LockNotAvailable:
             return contracts.browse()
         return contracts.filtered(lambda c: c.id in locked_ids)
-
-    # -------------------------------------------------------------------------
-    # BATCH SIZE
-    # -------------------------------------------------------------------------
-
-    @api.model
-    def _get_batch_size(self):
-        """Invoices per batch: ``recurring_billing.batch_size`` (default 100),
-        lowered so that the 10 calls ir.cron makes per run take at most 40 %
-        of ``limit_time_real_cron``, at the speed this process measured on its
-        last batches (a loaded machine gets smaller batches, not timeouts)."""
-        size = int(
-            self.env["ir.config_parameter"]
-            .sudo()  # technical setting, read-only use
-            .get_param("recurring_billing.batch_size", 100)
-        )
-        seconds_per_invoice = self._get_seconds_per_invoice()
-        fitting = self._get_cron_time_limit() * 0.4 / 10 / seconds_per_invoice
-        return max(5, min(size, int(fitting)))
-
-    @api.model
-    def _get_seconds_per_invoice(self):
-        """This process's measure, else the last one any worker saved (a
-        worker restarted after a timeout must not start at full size)."""
-        dbname = self.env.cr.dbname
-        if dbname not in _SECONDS_PER_INVOICE:
-            saved = (
-                self.env["ir.config_parameter"]
-                .sudo()  # technical setting, read-only use
-                .get_param(SPEED_PARAM)
-            )
-            try:
-                _SECONDS_PER_INVOICE[dbname] = float(saved) if saved else 0.05
-            except ValueError:
-                _SECONDS_PER_INVOICE[dbname] = 0.05
-        return _SECONDS_PER_INVOICE[dbname]
-
-    @api.model
-    def _record_batch_speed(self, seconds, invoice_count):
-        """Keep a moving average of the seconds one invoice takes to bill, and
-        save it when it moved by a fifth (in its own short transaction: the
-        batch's may still roll back, and two workers must not conflict on
-        one row)."""
-        if not invoice_count:
-            return
-        previous = self._get_seconds_per_invoice()
-        current = 0.7 * previous + 0.3 * seconds / invoice_count
-        _SECONDS_PER_INVOICE[self.env.cr.dbname] = current
-        if abs(current - previous) > previous / 5:
-            self._save_speed(current)
-
-    @api.model
-    def _save_speed(self, seconds_per_invoice):
-        """Upsert the parameter in plain SQL: ``set_param`` would clear every
-        ormcache of the registry (and tell the other workers to clear theirs),
-        which slows down the very billing being measured. A process reads the
-        value once, when it has no measure of its own."""
-        try:
-            with self.env.registry.cursor() as cr:
-                cr.execute(
-                    SQL(
-                        "INSERT INTO ir_config_parameter "
-                        "(key, value, create_uid, write_uid, create_date, write_date) "
-                        "VALUES (%s, %s, %s, %s, now() at time zone 'UTC', "
-                        "now() at time zone 'UTC') "
-                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
-                        "write_date = EXCLUDED.write_date",
-                        SPEED_PARAM,
-                        f"{seconds_per_invoice:.4f}",
-                        SUPERUSER_ID,
-                        SUPERUSER_ID,
-                    ),
-                    log_exceptions=False,
-                )
-        except CONCURRENCY_ERRORS:
-            # Another worker saved its own measure at the same moment: good
-            # enough, the next batch saves again.
-            _logger.debug("batch speed not saved: another worker was saving")
-
-    @api.model
-    def _get_cron_time_limit(self):
-        limit = config.get("limit_time_real_cron") or -1
-        if limit <= 0:
-            limit = config.get("limit_time_real") or 120
-        return limit if limit > 0 else 120
 
     # -------------------------------------------------------------------------
     # ONE BATCH

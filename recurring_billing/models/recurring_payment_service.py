@@ -7,7 +7,7 @@ from odoo import Command, _, api, fields, models
 from odoo.tools import SQL
 
 from ..tools import dunning
-from .recurring_billing_engine import CONCURRENCY_ERRORS
+from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
 

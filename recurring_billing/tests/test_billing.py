@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
-from odoo.addons.recurring_billing.models.recurring_billing_engine import (
+from odoo.addons.recurring_billing.models.recurring_batch_size_mixin import (
     _SECONDS_PER_INVOICE,
 )
 

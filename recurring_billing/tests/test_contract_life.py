@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.recurring_billing.models.recurring_billing_engine import (
+from odoo.addons.recurring_billing.models.recurring_batch_size_mixin import (
     _SECONDS_PER_INVOICE,
 )
 

@@ -7,9 +7,7 @@ from odoo.osv import expression
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
-from odoo.addons.recurring_billing.models.recurring_billing_engine import (
-    CONCURRENCY_ERRORS,
-)
+from odoo.addons.recurring_billing.tools.concurrency import CONCURRENCY_ERRORS
 
 CHANNEL = "root.recurring_billing"
 # The slot of a follow-up job: a job whose batch still owes periods after it
