@@ -29,8 +29,8 @@ class TestCompanyDate(RecurringBillingCommon):
             zones.reverse()
         cls.env.company.partner_id.tz, cls.env.user.tz = zones
         cls.today = now.astimezone(pytz.timezone(zones[0])).date()
-        user_today = now.astimezone(pytz.timezone(zones[1])).date()
-        assert cls.today not in (fields.Date.today(), user_today)
+        cls.user_today = now.astimezone(pytz.timezone(zones[1])).date()
+        assert cls.today not in (fields.Date.today(), cls.user_today)
 
     def test_engine_and_contract_use_the_company_date(self):
         engine = self.env["recurring.billing.engine"]
@@ -70,9 +70,11 @@ class TestCompanyDate(RecurringBillingCommon):
         self.assertEqual(effective, self.today + timedelta(days=30))
 
     def test_current_usage_is_of_the_company_period(self):
-        start = self.today.replace(day=1)
+        # Daily periods: the current one is exactly the company's today, so
+        # usage of the user's today (another day) must not be counted.
         contract = self.create_contract(
-            start=start,
+            start=self.today - timedelta(days=3),
+            recurring_rule_type="daily",
             lines=[
                 Command.create(
                     {
@@ -84,12 +86,15 @@ class TestCompanyDate(RecurringBillingCommon):
             ],
         )
         self.env["recurring.contract.usage"].create(
-            {
-                "line_id": contract.line_ids.id,
-                "date": self.today,
-                "quantity": 3,
-                "reference": "company-date-1",
-            }
+            [
+                {
+                    "line_id": contract.line_ids.id,
+                    "date": day,
+                    "quantity": quantity,
+                    "reference": f"company-date-{quantity}",
+                }
+                for day, quantity in ((self.today, 3), (self.user_today, 5))
+            ]
         )
         self.assertEqual(contract.line_ids.usage_current_quantity, 3)
         self.assertEqual(contract.line_ids.usage_current_amount, 6.0)
