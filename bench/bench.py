@@ -317,6 +317,7 @@ class Bench:
             for m in ("floor_batch", "floor", "floor_nolog", "ours", "oca")
             if m in self.args.modes
         ]
+        npar = self.args.parallel_n
         for n in sizes:
             for nlines in self.args.variants:
                 # Floor and ours alternate, so that a burst of other work on
@@ -324,15 +325,12 @@ class Bench:
                 for rep in range(1, self.repeats(n) + 1):
                     for mode in modes:
                         self.scenario(mode, n, nlines, rep=rep)
-        npar = self.args.parallel_n
-        if npar:
-            # The 1-worker reference runs right next to the 2-worker runs, so
-            # that all three see the same load on the machine.
-            for rep in range(1, self.repeats(npar) + 1):
-                for workers, journals in ((1, 1), (2, 1), (2, 2)):
-                    self.scenario(
-                        "par", npar, 1, workers=workers, journals=journals, rep=rep
-                    )
+            if n == npar:
+                # Right after its size rather than after the longest one, so
+                # that a run cut short still has them.
+                self.run_parallel(npar)
+        if npar and npar not in sizes:
+            self.run_parallel(npar)
         self.finished = datetime.now()
         report = self.write_report(final=True)
         print(report)
@@ -340,6 +338,15 @@ class Bench:
             drop_db(TEMPLATE_DB)
             drop_db(OCA_TEMPLATE_DB)
         return 1 if self.failed else 0
+
+    def run_parallel(self, npar):
+        # The 1-worker reference runs right next to the 2-worker runs, so
+        # that all three see the same load on the machine.
+        for rep in range(1, self.repeats(npar) + 1):
+            for workers, journals in ((1, 1), (2, 1), (2, 2)):
+                self.scenario(
+                    "par", npar, 1, workers=workers, journals=journals, rep=rep
+                )
 
     def repeats(self, n):
         if self.args.repeat:
