@@ -19,7 +19,7 @@ SNAPSHOT = STATE / "bench-addons"  # the addon as it was when the run started
 RAW = RESULTS / "raw.jsonl.log"  # raw figures of the last run (git-ignored)
 TEMPLATE_DB = "rb_bench_tpl"
 RUN_DB = "rb_bench_run"
-# OCA ``contract`` (issue 16): a template of its own, so that its overrides
+# OCA ``contract``: a template of its own, so that its overrides
 # of account.move never weigh on the other contenders; installed from the
 # PyPI wheel pinned in bench/requirements-oca.txt into OCA_TARGET (the
 # benchmark's own addons, never the project's virtualenv).
@@ -32,7 +32,7 @@ CRON_TIME_LIMIT = 120  # limit_time_real_cron of every measured process
 PRODUCT_PRICE = 50.0
 SECOND_JOURNAL_CODE = "BNV2"
 TEMPLATE_VARIANTS = (1, 5)  # lines per contract; the template holds both
-# Usage lines (issue 12): variant 2 is two fixed lines, in arrears, started a
+# Usage lines: variant 2 is two fixed lines, in arrears, started a
 # month ago (its first period is due today); USAGE_VARIANT is the same with
 # the second line billed on usage, USAGE_RECORDS records per contract in the
 # period (so both bill the same number of invoice lines, side by side).
@@ -45,7 +45,7 @@ def variant_lines(nlines):
     return (2, True) if nlines == USAGE_VARIANT else (nlines, False)
 
 
-# Targets of the issue: issue 16 measures against the batched floor (create
+# Targets: measured against the batched floor (create
 # + post + commit per batch of the engine's batch size), BATCH_SIZE below.
 TARGET_TIME_RATIO = 0.8
 BATCH_SIZE = 100

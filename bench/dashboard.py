@@ -1,4 +1,4 @@
-"""Benchmark of the revenue dashboard (issue 14): 10,000 contracts with
+"""Benchmark of the revenue dashboard: 10,000 contracts with
 their MRR movements, then the time of the dashboard's one data call,
 ``recurring.revenue.report.get_dashboard_data`` (SQL aggregates).
 
@@ -33,7 +33,7 @@ def prepare(db, contracts, batch=500, seed=14):
     rng = random.Random(seed)
     with odoo_env(db, context={"tracking_disable": True}) as env:
         company = env.company
-        today = env["recurring.billing.engine"]._get_billing_date(company)
+        today = company._get_recurring_today()
         journal = env["account.journal"].search(
             [("type", "=", "sale"), ("company_id", "=", company.id)], limit=1
         )

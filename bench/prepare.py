@@ -181,7 +181,7 @@ def cmd_prepare(args):
                             for r in range(USAGE_RECORDS)
                         ]
                     )
-                # Started as a user would (issue 16): the lifecycle's own
+                # Started as a user would: the lifecycle's own
                 # action, its checks, MRR movements and chatter message; no
                 # activation email.
                 contracts.action_start(notify=False)

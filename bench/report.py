@@ -110,7 +110,7 @@ def result_row(r, floor):
 
 
 def base_floor(bench, n, nlines):
-    """What every ratio is taken against (issue 16): the batched floor, else
+    """What every ratio is taken against: the batched floor, else
     (a run without it) the one-transaction floor."""
     return bench.find("floor_batch", n, nlines) or bench.find("floor", n, nlines)
 

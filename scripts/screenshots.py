@@ -28,7 +28,7 @@ and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
 * portal_payment_method.png      /my/contracts/<id>/payment_method
 * portal_cancel.png              /my/contracts/<id>/cancel
 
-* revenue_dashboard.png          the revenue dashboard (issue 14)
+* revenue_dashboard.png          the revenue dashboard
 * mrr_movements_graph.png        MRR movements: timeline by month and kind
 * mrr_movements_pivot.png        MRR movements: breakdown by month and kind
 * revenue_forecast_pivot.png     forecast of the next 12 months by customer
@@ -515,7 +515,7 @@ def backoffice_shots(args, out, contract_id, shots=("backoffice", "apps")):
 
 
 def workspace_shots(args, out, contract_id):
-    """The workspace as a new accountant meets it (issue 18): the kanban with
+    """The workspace as a new accountant meets it: the kanban with
     every state, a new contract before it is saved, the Start, Pause and
     Renew dialogs, the settings, and the Spanish list and pivot. A draft
     contract is created for the Start dialog and deleted at the end."""
@@ -735,7 +735,7 @@ def revenue_shots(args, out):
 
 
 def payment_shots(args, out, admin, contract_id, partner_id):
-    """Getting paid (issue 11), as the customer: the payment part of the
+    """Getting paid, as the customer: the payment part of the
     contract page (saved method, Pay buttons), the payment method page and
     the cancellation request page. Nothing is submitted."""
     base = args.base_url.rstrip("/")

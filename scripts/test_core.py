@@ -1,7 +1,7 @@
 """Run the pure cores' tests without Odoo and without a database.
 
-``recurring_billing/tools/`` (schedule.py, usage.py, indexation.py,
-dunning.py) imports nothing from Odoo, and their tests in ``tests/``
+``recurring_billing/core/`` (schedule.py, usage.py, indexation.py,
+dunning.py, plan.py) imports nothing from Odoo, and their tests in ``tests/``
 (test_schedule.py, test_mrr_core.py, test_usage_core.py,
 test_indexation_core.py, test_payment_dunning.py) use plain unittest.
 Importing them through the addon's package would import Odoo (the addon's
@@ -17,14 +17,15 @@ import unittest
 from pathlib import Path
 
 ADDON = Path(__file__).resolve().parent.parent / "recurring_billing"
-# The pure cores (tools/) and their tests (tests/): none imports Odoo.
-CORES = ("schedule", "usage", "indexation", "dunning")
+# The pure cores (core/) and their tests (tests/): none imports Odoo.
+CORES = ("schedule", "usage", "indexation", "dunning", "plan")
 CORE_TESTS = (
     "test_schedule",
     "test_mrr_core",
     "test_usage_core",
     "test_indexation_core",
     "test_payment_dunning",
+    "test_house_rules",
 )
 
 
@@ -39,7 +40,7 @@ def load(name, path):
 def main():
     for package, folder in (
         ("rb_core", ADDON),
-        ("rb_core.tools", ADDON / "tools"),
+        ("rb_core.core", ADDON / "core"),
         ("rb_core.tests", ADDON / "tests"),
     ):
         module = types.ModuleType(package)
@@ -47,9 +48,9 @@ def main():
         sys.modules[package] = module
     for core in CORES:
         setattr(
-            sys.modules["rb_core.tools"],
+            sys.modules["rb_core.core"],
             core,
-            load(f"rb_core.tools.{core}", ADDON / "tools" / f"{core}.py"),
+            load(f"rb_core.core.{core}", ADDON / "core" / f"{core}.py"),
         )
     suite = unittest.TestSuite(
         unittest.defaultTestLoader.loadTestsFromModule(

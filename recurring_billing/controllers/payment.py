@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Paying an invoice of a contract in the portal, with Odoo's own payment
 form: the customer may tick "charge automatically", which saves the payment
-method on the contract once the payment is done (issue 11)."""
+method on the contract once the payment is done ."""
 
 from odoo import _
 from odoo.exceptions import ValidationError

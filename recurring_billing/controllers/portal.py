@@ -144,7 +144,7 @@ class RecurringContractPortal(CustomerPortal):
         return request.render("recurring_billing.portal_contract_page", values)
 
     # -------------------------------------------------------------------------
-    # GETTING PAID (issue 11): saved payment method, cancellation request
+    # GETTING PAID: saved payment method, cancellation request
     # -------------------------------------------------------------------------
 
     def _get_contract_sudo_or_none(self, contract_id, access_token):
@@ -255,7 +255,7 @@ class RecurringContractPortal(CustomerPortal):
                 "error": error,
                 "reason": reason or "",
                 "effective_date": contract_sudo._get_effective_close_date(
-                    contract_sudo._get_company_today()
+                    contract_sudo.company_id._get_recurring_today()
                 ),
                 "page_name": "recurring_contract",
             }

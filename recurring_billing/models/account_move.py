@@ -21,7 +21,7 @@ class AccountMove(models.Model):
         copy=False,
         index="btree_not_null",
     )
-    # Getting paid (issue 11), written by recurring.payment.service only.
+    # Getting paid , written by recurring.payment.service only.
     recurring_charge_state = fields.Selection(
         selection=[
             ("pending", "Charge pending"),

@@ -4,15 +4,14 @@ import random
 import time
 
 from markupsafe import Markup
-from psycopg2 import errors as pg_errors
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
 
+from ..core.plan import PlannedItem
+from ..tools import locking
 from ..tools.concurrency import CONCURRENCY_ERRORS
-from .recurring_contract_usage import USAGE_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -31,13 +30,12 @@ class RecurringBillingEngine(models.AbstractModel):
     goes through the contract's hooks: ``_get_contracts_to_invoice_domain``,
     ``_get_due_periods``, ``_get_billing_blockers``, ``_prepare_period_vals``,
     ``_prepare_invoice_vals``, ``_is_fully_billed``; for usage lines
-    ``_get_usage_amounts``, ``_get_final_usage_period``, ``_bills_something``
+    ``_get_usage_charges``, ``_get_final_usage_period``
     (the records themselves: ``recurring.contract.usage._read_batch_usage``,
     one grouped query per batch, and ``_mark_billed``).
     """
 
     _name = "recurring.billing.engine"
-    _inherit = ["recurring.batch.size.mixin"]
     _description = "Recurring Billing Engine"
 
     # -------------------------------------------------------------------------
@@ -52,7 +50,6 @@ class RecurringBillingEngine(models.AbstractModel):
         when the scheduler stops calling, the rest is triggered at once).
         Called from code (a shell, a test): every batch, without commit.
         Without ``date_ref``, each company bills on its own date."""
-        self = self._get_billing_env()  # noqa: PLW0642
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
         progress = self.env["ir.cron"]
         if in_cron:
@@ -63,16 +60,16 @@ class RecurringBillingEngine(models.AbstractModel):
             # ones stay alive in reference cycles until a full garbage
             # collection. Odoo looks environments up by a linear scan of the
             # transaction's, so each call got slower than the one before
-            # (profile of issue 16: 5 live environments at the first batch,
+            # (a profile: 5 live environments at the first batch,
             # 32 at the fifth). Without the id, each call reuses the
             # previous call's environments.
             self = self.with_context(ir_cron_progress_id=None)  # noqa: PLW0642
-        self._renew_ended_terms(date_ref)
+        self = self._start_run(date_ref)  # noqa: PLW0642
         done = 0
         while contracts := self._claim_batch_with_retry(date_ref, in_cron):
             company = contracts.company_id
             self.with_company(company)._bill_batch(
-                contracts, date_ref or self._get_billing_date(company)
+                contracts, date_ref or company._get_recurring_today()
             )
             done += len(contracts)
             if in_cron:
@@ -85,6 +82,15 @@ class RecurringBillingEngine(models.AbstractModel):
         if in_cron and remaining:
             self._trigger_next_run()
         return done
+
+    @api.model
+    def _start_run(self, date_ref=None):
+        """What every run does first, whoever bills it (the scheduled
+        action, the job queue bridge): switch to the billing user, then
+        renew the terms that ended. Returns the engine as the billing user."""
+        engine = self._get_billing_env()
+        engine._renew_ended_terms(date_ref)
+        return engine
 
     @api.model
     def _commit_batch(self):
@@ -104,7 +110,7 @@ class RecurringBillingEngine(models.AbstractModel):
         themselves, before anything is billed (each company on its own date):
         a term continues without a gap."""
         dates = {
-            company: date_ref or self._get_billing_date(company)
+            company: date_ref or company._get_recurring_today()
             for company in self.env.companies
         }
         # One query for every company (most runs find nothing), then each
@@ -126,15 +132,6 @@ class RecurringBillingEngine(models.AbstractModel):
                 )
 
     @api.model
-    def _get_billing_date(self, company):
-        """Today in the company's time zone (its address's), not the server's:
-        a company in UTC+13 bills on its own date. Never the user's zone: the
-        scheduled action, a salesperson's button and a portal request must
-        agree on the date of one contract (UTC when the address has none)."""
-        tz = company.partner_id.tz or "UTC"
-        return fields.Date.context_today(self.with_context(tz=tz))
-
-    @api.model
     def _get_due_domain(self, date_ref=None):
         """The contracts to bill: ``_get_contracts_to_invoice_domain`` of the
         contract, on ``date_ref`` or on each company's own date."""
@@ -147,7 +144,7 @@ class RecurringBillingEngine(models.AbstractModel):
                     [
                         [("company_id", "=", company.id)],
                         Contract._get_contracts_to_invoice_domain(
-                            self._get_billing_date(company)
+                            company._get_recurring_today()
                         ),
                     ]
                 )
@@ -194,7 +191,7 @@ class RecurringBillingEngine(models.AbstractModel):
             contracts = contracts.filtered(
                 lambda c: not c.billing_error_date
                 or c.billing_error_date
-                < (date_ref or self._get_billing_date(c.company_id))
+                < (date_ref or c.company_id._get_recurring_today())
             )
         batch_size = self._get_batch_size()
         todo = contracts
@@ -207,7 +204,7 @@ class RecurringBillingEngine(models.AbstractModel):
                 lambda c: (c.company_id, c.journal_id)
             ).items():
                 billed |= self.with_company(company)._bill_batch(
-                    group, date_ref or self._get_billing_date(company)
+                    group, date_ref or company._get_recurring_today()
                 )
             moves |= billed
             # A batch of periods that owe nothing (skipped: a long pause, the
@@ -225,7 +222,7 @@ class RecurringBillingEngine(models.AbstractModel):
                     lambda c: c.state == "running"
                     and c.next_invoice_date
                     and c.next_invoice_date
-                    <= (date_ref or self._get_billing_date(c.company_id))
+                    <= (date_ref or c.company_id._get_recurring_today())
                     and not c.billing_error_date
                 )
                 | todo
@@ -352,43 +349,21 @@ class RecurringBillingEngine(models.AbstractModel):
 
     @api.model
     def _search_locked(self, domain, limit):
-        Contract = self.env["recurring.contract"]
-        query = Contract._search(domain, order="next_invoice_date, id", limit=limit)
-        sql = SQL(
-            "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-            query.select(),
-            SQL.identifier(Contract._table),
+        """The due contracts of ``domain`` no other worker holds, oldest due
+        first (``tools/locking.py``)."""
+        return locking.claim(
+            self.env["recurring.contract"],
+            domain,
+            order="next_invoice_date, id",
+            limit=limit,
         )
-        self.env.flush_query(sql)
-        # A serialization failure here is expected under concurrency and
-        # retried by the caller: not an error worth a log line (as ir.cron's
-        # own job acquisition).
-        self.env.cr.execute(sql, log_exceptions=False)
-        return Contract.browse(row[0] for row in self.env.cr.fetchall())
 
     @api.model
     def _try_lock(self, contracts, nowait=False):
         """Lock ``contracts`` for billing. Returns the contracts locked: with
         ``nowait`` all of them or none, otherwise those no other transaction
         holds (``SKIP LOCKED``)."""
-        if not contracts:
-            return contracts
-        contracts.flush_recordset()
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM %s WHERE id IN %s ORDER BY id "
-                        "FOR NO KEY UPDATE %s",
-                        SQL.identifier(contracts._table),
-                        tuple(contracts.ids),
-                        SQL("NOWAIT") if nowait else SQL("SKIP LOCKED"),
-                    )
-                )
-                locked_ids = {row[0] for row in self.env.cr.fetchall()}
-        except pg_errors.LockNotAvailable:
-            return contracts.browse()
-        return contracts.filtered(lambda c: c.id in locked_ids)
+        return locking.lock(contracts, nowait=nowait)
 
     # -------------------------------------------------------------------------
     # ONE BATCH
@@ -407,7 +382,9 @@ class RecurringBillingEngine(models.AbstractModel):
         contracts = contracts.with_env(self.env)  # the batch's company
 
         # Cheap checks first: they turn into contract errors, not exceptions.
-        plans, errors = self._plan_batch(contracts, date_ref)
+        plans, errors, stale = self._plan_batch(contracts, date_ref)
+        if stale:
+            self._refresh_next_dates(stale)
         moves = self.env["account.move"]
         pending = [plans]
         while pending:
@@ -431,52 +408,61 @@ class RecurringBillingEngine(models.AbstractModel):
         return moves
 
     @api.model
+    def _apply_price_updates(self, contracts, date_ref):
+        """Before planning, the only step that writes: apply the yearly price
+        updates that fall before the periods about to be billed, so that
+        those periods are billed at the new prices. Returns {contract:
+        error} for the contracts a missing index value blocks."""
+        errors = {}
+        for contract in contracts.filtered(lambda c: c.state == "running"):
+            periods = contract._get_due_periods(date_ref, limit=self._get_batch_size())
+            blockers = contract._apply_price_updates(periods)
+            if blockers:
+                errors[contract] = "\n".join(blockers)
+        return errors
+
+    @api.model
     def _plan_batch(self, contracts, date_ref):
-        """Return ([(contract, items)], {contract: error}): each contract with
-        what it owes, capped to the batch size in invoices. An item is
-        ``(kind, period, amounts)``: ``"period"`` bills a due period,
-        ``"skip"`` writes a period that owes nothing (inside a pause) to the
-        ledger, ``"adjustment"`` bills or credits the difference on a period
-        already billed. Every amount comes from the contract's
-        ``_get_line_amounts``, i.e. the schedule core."""
+        """Return ([(contract, (PlannedItem, ...))], {contract: error},
+        stale contracts): each contract with what it owes, capped to the
+        batch size in invoices (``core/plan.py``). Every amount comes from
+        the contract's ``_get_line_amounts`` (the schedule core) and
+        ``_get_usage_charges`` (the usage core). Reads only: the writes
+        come before (``_apply_price_updates``) and after."""
         budget = self._get_batch_size()
-        plans, errors = [], {}
+        plans, errors = [], self._apply_price_updates(contracts, date_ref)
         stale = self.env["recurring.contract"]
         # The usage of the whole batch: one grouped query.
         usage_groups = self.env["recurring.contract.usage"]._read_batch_usage(contracts)
         for contract in contracts:
             if budget <= 0:
                 break
+            if contract in errors:
+                continue
             items = []
             if contract.adjustment_pending:
                 items += [
-                    ("adjustment", period, differences)
+                    PlannedItem.for_adjustment(period, differences)
                     for period, differences in contract._get_adjustments()
                 ]
             if contract.state == "running":
-                periods = contract._get_due_periods(date_ref, limit=budget)
-                # Yearly price updates first: the periods they precede are
-                # billed at the new prices. A missing index value blocks
-                # this contract only.
-                blockers = contract._apply_price_updates(periods)
-                if blockers:
-                    errors[contract] = "\n".join(blockers)
-                    continue
-                for period in periods:
-                    amounts = contract._get_line_amounts(period)
-                    amounts.update(contract._get_usage_amounts(period, usage_groups))
+                for period in contract._get_due_periods(date_ref, limit=budget):
                     items.append(
-                        (
-                            "period" if contract._bills_something(amounts) else "skip",
+                        PlannedItem.for_period(
                             period,
-                            amounts,
+                            contract._get_line_amounts(period),
+                            contract._get_usage_charges(period, usage_groups),
                         )
                     )
                 final = not items and contract._get_final_usage_period()
                 if final and final.invoice_date <= date_ref:
                     # An advance contract's last usage: its own invoice.
-                    amounts = contract._get_usage_amounts(final, usage_groups, "usage")
-                    items.append(("usage", final, amounts))
+                    items.append(
+                        PlannedItem.for_final_usage(
+                            final,
+                            contract._get_usage_charges(final, usage_groups, "usage"),
+                        )
+                    )
             if not items:
                 if contract.adjustment_pending:
                     plans.append((contract, ()))  # nothing to adjust: unflag
@@ -488,10 +474,8 @@ class RecurringBillingEngine(models.AbstractModel):
                 errors[contract] = "\n".join(blockers)
                 continue
             plans.append((contract, tuple(items)))
-            budget -= sum(1 for kind, _period, _amounts in items if kind != "skip")
-        if stale:
-            self._refresh_next_dates(stale)
-        return plans, errors
+            budget -= sum(1 for item in items if item.counts_in_batch)
+        return plans, errors, stale
 
     @api.model
     def _refresh_next_dates(self, contracts):
@@ -512,15 +496,17 @@ class RecurringBillingEngine(models.AbstractModel):
         ledger = self._create_ledger_rows(plans)
         move_vals_list = []
         for contract, items in plans:
-            for position, (kind, period, amounts) in enumerate(items):
-                if kind == "skip":
+            for position, item in enumerate(items):
+                if not item.bills:
                     continue
-                if kind == "usage" and not contract._bills_something(amounts):
-                    continue
-                if kind == "adjustment":
-                    vals = contract._prepare_adjustment_vals(period, amounts, date_ref)
+                if item.kind == "adjustment":
+                    vals = contract._prepare_adjustment_vals(
+                        item.period, item.amounts, date_ref
+                    )
                 else:
-                    vals = contract._prepare_invoice_vals(period, date_ref, amounts)
+                    vals = contract._prepare_invoice_vals(
+                        item.period, date_ref, item.amounts, item.usage
+                    )
                 vals["recurring_period_id"] = ledger[contract, position].id
                 move_vals_list.append(vals)
         contracts = self.env["recurring.contract"].browse(
@@ -573,9 +559,9 @@ class RecurringBillingEngine(models.AbstractModel):
         }
         entries = []
         for contract, items in plans:
-            for position, (_kind, _period, amounts) in enumerate(items):
+            for position, item in enumerate(items):
                 row = ledger[contract, position]
-                for charge in amounts.get(USAGE_KEY, ()):
+                for charge in item.usage:
                     key = (row.id, charge.line.id, charge.period.date_start)
                     entries.append(
                         (list(charge.usage_ids), row.id, lines_by_key.get(key))
@@ -596,18 +582,15 @@ class RecurringBillingEngine(models.AbstractModel):
                 for row in contract.period_ids
                 if row.state == "voided" and row.kind == "period"
             }
-            for position, (kind, period, amounts) in enumerate(items):
+            for position, item in enumerate(items):
                 vals = contract._prepare_period_vals(
-                    period,
-                    state="skipped"
-                    if kind == "skip"
-                    or (kind == "usage" and not contract._bills_something(amounts))
-                    else "invoiced",
-                    amounts=amounts,
-                    kind=kind if kind in ("adjustment", "usage") else "period",
+                    item.period,
+                    state=item.ledger_state,
+                    amounts=item.amounts,
+                    kind=item.ledger_kind,
                 )
-                if kind == "period" and period.index in voided:
-                    row = voided[period.index]
+                if item.kind == "period" and item.period.index in voided:
+                    row = voided[item.period.index]
                     row._set_ledger_state("invoiced", vals["billed_amounts"])
                     ledger[contract, position] = row
                 else:

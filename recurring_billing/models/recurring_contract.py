@@ -7,6 +7,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
+from .recurring_contract_billing import SCHEDULE_FIELDS
+
 # What a closed contract keeps as it was billed: renew it (or void a period)
 # to reopen it first.
 CLOSED_LOCKED_FIELDS = (
@@ -30,10 +32,6 @@ class RecurringContract(models.Model):
     _description = "Recurring Contract"
     _inherit = [
         "recurring.billing.terms.mixin",
-        "recurring.billable.mixin",
-        "recurring.lifecycle.mixin",
-        "recurring.payment.mixin",
-        "recurring.mrr.mixin",
         "portal.mixin",
         "mail.thread",
         "mail.activity.mixin",
@@ -148,9 +146,7 @@ class RecurringContract(models.Model):
         required=True,
         # The company's today, the date the engine bills on: a contract
         # created and invoiced at once bills its first period that same day.
-        default=lambda self: self.env["recurring.billing.engine"]._get_billing_date(
-            self.env.company
-        ),
+        default=lambda self: self.env.company._get_recurring_today(),
         tracking=True,
         help="First day billed. Every period is counted from this date: "
         "monthly from 31 January, periods start on 28 February, 31 March, "
@@ -444,7 +440,6 @@ class RecurringContract(models.Model):
     @api.depends("next_invoice_date", "state")
     @api.depends_context("tz")
     def _compute_next_issue_date(self):
-        engine = self.env["recurring.billing.engine"]
         # sudo: only the date of the billing scheduled action's next run is
         # read (any user who sees a contract may know when it is billed).
         cron = (
@@ -459,7 +454,7 @@ class RecurringContract(models.Model):
                 # What Start would schedule, said in the Start dialog.
                 period = next(contract._iter_periods(), None)
                 first = period and period.invoice_date
-            today = engine._get_billing_date(contract.company_id)
+            today = contract.company_id._get_recurring_today()
             contract.has_due_periods = bool(
                 contract.state == "running"
                 and contract.id
@@ -508,7 +503,9 @@ class RecurringContract(models.Model):
         # calendar alone changes it (a future close or pause has come).
         for contract in self:
             contract.recurring_monthly = (
-                contract._get_mrr_on(contract._get_mrr_date()) if contract.id else 0.0
+                contract._get_mrr_on(contract.company_id._get_recurring_today())
+                if contract.id
+                else 0.0
             )
 
     @api.depends(
@@ -649,6 +646,9 @@ class RecurringContract(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        """The one write of the contract: what a closed contract and a
+        billed schedule keep, then what a new end date changes (the periods
+        it touches, closing, the MRR movements)."""
         # Reopening (renew, void) sets the state in the same write.
         if vals.get("state", "closed") == "closed":
             for contract in self.filtered(lambda c: c.state == "closed"):
@@ -662,7 +662,25 @@ class RecurringContract(models.Model):
                             fields=contract._get_field_labels(changed),
                         )
                     )
-        return super().write(vals)
+        if any(field in vals for field in SCHEDULE_FIELDS):
+            self._check_schedule_frozen(vals)
+        old_ends = (
+            {record: record.date_end for record in self} if "date_end" in vals else {}
+        )
+        res = super().write(vals)
+        for record, old_end in old_ends.items():
+            if record.date_end != old_end:
+                # A new end inside or before what is billed changes what those
+                # periods owe (a credit, or the rest of a prorated period).
+                record._flag_adjustments_from(
+                    min(filter(None, [old_end, record.date_end]))
+                )
+        if old_ends:
+            self._close_if_fully_billed()
+        if {"date_end", "auto_renew"} & set(vals):
+            # An end date edited on the form moves the churn with it.
+            self.filtered(lambda c: c.state != "draft")._sync_mrr_movements()
+        return res
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):

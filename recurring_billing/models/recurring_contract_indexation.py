@@ -8,7 +8,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_amount, format_date
 
-from ..tools import indexation
+from ..core import indexation
 
 
 class RecurringContractIndexation(models.Model):
@@ -19,7 +19,7 @@ class RecurringContractIndexation(models.Model):
     a unique index: reruns and concurrent workers apply an update once.
 
     The service methods (``_apply_due``, ``_send_notices``) take the
-    contract; the arithmetic is ``tools/indexation.py``."""
+    contract; the arithmetic is ``core/indexation.py``."""
 
     _name = "recurring.contract.indexation"
     _description = "Contract Price Update"

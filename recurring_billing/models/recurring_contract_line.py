@@ -5,7 +5,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date, formatLang
 
-from ..tools import schedule, usage
+from ..core import schedule, usage
 
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
@@ -137,7 +137,7 @@ class RecurringContractLine(models.Model):
         return self.product_id._get_tax_included_unit_price(
             company,
             contract.currency_id or company.currency_id,
-            contract.date_start or fields.Date.context_today(self),
+            contract.date_start or company._get_recurring_today(),
             "sale",
             product_uom=self.product_uom_id or self.product_id.uom_id,
             fiscal_position=contract.fiscal_position_id,
@@ -170,7 +170,7 @@ class RecurringContractLine(models.Model):
                 continue
             period = line._get_usage_period_of(
                 self.env.context.get("date_usage")
-                or line.contract_id._get_company_today()
+                or line.contract_id.company_id._get_recurring_today()
             )
             if not period:
                 continue
@@ -430,7 +430,7 @@ class RecurringContractLine(models.Model):
         )
 
     def _prepare_usage_invoice_line_vals(self, charge):
-        """Values of the invoice line of a usage charge (tools/usage.py): the
+        """Values of the invoice line of a usage charge (core/usage.py): the
         quantity is the billable units, the label says the usage period and
         what was used. Priced per unit, it is units x unit price; with tiers,
         a minimum or records received late, one amount (quantity 1), rounded

@@ -3,7 +3,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_repr
 
-from ..tools import schedule, usage
+from ..core import schedule, usage
 
 
 class RecurringContractLineMixin(models.AbstractModel):
@@ -98,7 +98,7 @@ class RecurringContractLineMixin(models.AbstractModel):
         )
         return price if converted is None else converted
 
-    # Usage lines bill what was used in the period (tools/usage.py rates it);
+    # Usage lines bill what was used in the period (core/usage.py rates it);
     # the unit price above is then the price of a unit above the included ones.
     quantity_type = fields.Selection(
         selection=[("fixed", "Fixed"), ("usage", "Usage")],

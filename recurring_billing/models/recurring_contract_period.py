@@ -3,7 +3,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..tools import schedule
+from ..core import schedule
 
 # Fields that identify a ledger row: written once, when the period is billed.
 LEDGER_KEY_FIELDS = {"contract_id", "period_index", "date_start", "date_end", "kind"}

@@ -6,7 +6,7 @@ from odoo.exceptions import ValidationError
 class RecurringContractSuspension(models.Model):
     """A span of days a contract does not bill: a pause, or the time it was
     closed before a renewal. The schedule core leaves these days out of every
-    period (``tools/schedule.billing_share``): a period wholly inside is
+    period (``core/schedule.billing_share``): a period wholly inside is
     skipped, a period partly inside bills the days used (by days when the
     contract prorates)."""
 

@@ -9,12 +9,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
-from ..tools import schedule, usage
+from ..core import schedule, usage
 
-# Key of the usage charges in the {line: amount} dict of a planned period (the
-# fixed lines keep their own keys, and only they go to the ledger's
-# billed_amounts: usage is never adjusted, its records are the ledger).
-USAGE_KEY = "usage"
 # Fields of a usage record that say what was used: frozen once billed.
 USAGE_FACT_FIELDS = {"line_id", "date", "quantity", "reference"}
 
@@ -77,7 +73,11 @@ class RecurringContractUsage(models.Model):
         related="line_id.contract_id.partner_id", string="Customer"
     )
     product_id = fields.Many2one(related="line_id.product_id")
-    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    date = fields.Date(
+        required=True,
+        default=lambda self: self.env.company._get_recurring_today(),
+        index=True,
+    )
     quantity = fields.Float(required=True, digits="Product Unit of Measure")
     reference = fields.Char(
         required=True,

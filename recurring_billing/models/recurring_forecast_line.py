@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools import schedule
+from ..core import schedule
 
 
 class RecurringForecastLine(models.Model):
@@ -99,10 +99,9 @@ class RecurringForecastLine(models.Model):
         # checked above: internal users only); what each user sees of it is
         # filtered by its record rules.
         Forecast = self.sudo()
-        engine = self.env["recurring.billing.engine"]
         vals_list = []
         for company in companies:
-            day = date_from or engine._get_billing_date(company)
+            day = date_from or company._get_recurring_today()
             horizon = day + relativedelta(months=months)
             contracts = (
                 Contract.sudo()

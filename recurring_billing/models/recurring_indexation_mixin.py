@@ -20,7 +20,7 @@ INDEXATION_FIELDS = (
 class RecurringIndexationMixin(models.AbstractModel):
     """The price update clause, shared by contracts and templates: once a
     year the prices follow an index (IPC, IRAV) or a fixed percentage. The
-    arithmetic is ``tools/indexation.py``; the contract's updates are
+    arithmetic is ``core/indexation.py``; the contract's updates are
     ``recurring.contract.indexation``."""
 
     _name = "recurring.indexation.mixin"

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from ..tools import schedule
+from ..core import schedule
 
 
 class RecurringMrrMovement(models.Model):

@@ -4,9 +4,9 @@ import logging
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
-from odoo.tools import SQL
 
-from ..tools import dunning
+from ..core import dunning
+from ..tools import locking
 from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class RecurringPaymentService(models.AbstractModel):
         payment under way elsewhere (the customer paying it in the portal: a
         transaction pending, authorized, or done and not yet reconciled),
         which a charge would make a second payment of."""
-        today = date_ref or fields.Date.context_today(self)
+        today = date_ref or self.env.company._get_recurring_today()
         return [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
@@ -127,21 +127,13 @@ class RecurringPaymentService(models.AbstractModel):
         snapshot raises a serialization failure: under ir.cron the batch is
         given up for this call (the next call sees the change)."""
         Move = self.env["account.move"]
-        query = Move._search(
-            self._get_invoices_to_charge_domain(date_ref),
-            order="id",
-            limit=self._get_batch_size(),
-        )
-        sql = SQL(
-            "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-            query.select(),
-            SQL.identifier(Move._table),
-        )
-        self.env.flush_query(sql)
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(sql, log_exceptions=False)
-                return Move.browse(row[0] for row in self.env.cr.fetchall())
+                return locking.claim(
+                    Move,
+                    self._get_invoices_to_charge_domain(date_ref),
+                    limit=self._get_batch_size(),
+                )
         except CONCURRENCY_ERRORS:
             if not in_cron:
                 raise
@@ -151,24 +143,10 @@ class RecurringPaymentService(models.AbstractModel):
     def _lock_invoices(self, invoices):
         """Lock ``invoices``; returns those no other transaction holds or
         changed (they are being charged there)."""
-        if not invoices:
-            return invoices
-        invoices.flush_recordset()
         try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM %s WHERE id IN %s ORDER BY id "
-                        "FOR NO KEY UPDATE SKIP LOCKED",
-                        SQL.identifier(invoices._table),
-                        tuple(invoices.ids),
-                    ),
-                    log_exceptions=False,
-                )
-                locked = {row[0] for row in self.env.cr.fetchall()}
+            return locking.lock(invoices)
         except CONCURRENCY_ERRORS:
             return invoices.browse()
-        return invoices.filtered(lambda m: m.id in locked)
 
     @api.model
     def _resend_unanswered(self, in_cron):
@@ -185,29 +163,23 @@ class RecurringPaymentService(models.AbstractModel):
             .get_param("recurring_billing.charge_resend_minutes", 10)
         )
         Attempt = self.env["recurring.payment.attempt"]
-        query = Attempt._search(
-            [
-                ("state", "=", "pending"),
-                ("transaction_id.state", "=", "draft"),
-                (
-                    "create_date",
-                    "<=",
-                    fields.Datetime.subtract(fields.Datetime.now(), minutes=minutes),
-                ),
-            ],
-            order="id",
-            limit=self._get_batch_size(),
-        )
-        sql = SQL(
-            "%s FOR NO KEY UPDATE OF %s SKIP LOCKED",
-            query.select(),
-            SQL.identifier(Attempt._table),
-        )
-        self.env.flush_query(sql)
         try:
             with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(sql, log_exceptions=False)
-                attempts = Attempt.browse(row[0] for row in self.env.cr.fetchall())
+                attempts = locking.claim(
+                    Attempt,
+                    [
+                        ("state", "=", "pending"),
+                        ("transaction_id.state", "=", "draft"),
+                        (
+                            "create_date",
+                            "<=",
+                            fields.Datetime.subtract(
+                                fields.Datetime.now(), minutes=minutes
+                            ),
+                        ),
+                    ],
+                    limit=self._get_batch_size(),
+                )
         except CONCURRENCY_ERRORS:
             if not in_cron:
                 raise
@@ -238,7 +210,7 @@ class RecurringPaymentService(models.AbstractModel):
         invoice (one transaction, committed under ir.cron before any provider
         call), then send each request on its own: one failing provider call
         never stops the others."""
-        date_ref = date_ref or fields.Date.context_today(self)
+        date_ref = date_ref or self.env.company._get_recurring_today()
         attempts = self.env["recurring.payment.attempt"]
         for invoice in invoices:
             attempts |= self._create_attempt(invoice, date_ref)
@@ -505,9 +477,7 @@ class RecurringPaymentService(models.AbstractModel):
             action = company.recurring_unpaid_action
             if not reminder_days and action == "none":
                 continue
-            today = date_ref or self.env["recurring.billing.engine"]._get_billing_date(
-                company
-            )
+            today = date_ref or company._get_recurring_today()
             invoices = self.env["account.move"].search(
                 [
                     ("company_id", "=", company.id),

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, models
 
 
 class RecurringReminderService(models.AbstractModel):
@@ -14,10 +14,18 @@ class RecurringReminderService(models.AbstractModel):
 
     @api.model
     def _run(self):
-        today = fields.Date.context_today(self)
-        self._send_invoice_reminders(today)
-        self._send_renewal_notices(today)
-        self._send_indexation_notices(today)
+        """Each company's reminders on its own date (its address's time
+        zone), as the billing run: a reminder "3 days before" must count
+        from the day the invoice will be dated, not the server's."""
+        for company in self.env["res.company"].search([]):
+            today = company._get_recurring_today()
+            self._send_invoice_reminders(today, company)
+            self._send_renewal_notices(today, company)
+            self._send_indexation_notices(today, company)
+
+    @api.model
+    def _company_domain(self, company):
+        return [("company_id", "=", company.id)] if company else []
 
     @api.model
     def _get_days_setting(self, key):
@@ -37,24 +45,26 @@ class RecurringReminderService(models.AbstractModel):
             contract.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
 
     @api.model
-    def _send_invoice_reminders(self, today):
+    def _send_invoice_reminders(self, today, company=None):
         days = self._get_days_setting("recurring_billing.reminder_days")
         if days > 0:
             self._send(
                 "recurring_billing.mail_template_contract_reminder",
                 [
+                    *self._company_domain(company),
                     ("state", "=", "running"),
                     ("next_invoice_date", "=", today + timedelta(days)),
                 ],
             )
 
     @api.model
-    def _send_renewal_notices(self, today):
+    def _send_renewal_notices(self, today, company=None):
         days = self._get_days_setting("recurring_billing.renewal_reminder_days")
         if days > 0:
             self._send(
                 "recurring_billing.mail_template_contract_renewal",
                 [
+                    *self._company_domain(company),
                     ("state", "=", "running"),
                     ("auto_renew", "=", True),
                     ("date_end", "=", today + timedelta(days)),
@@ -62,11 +72,12 @@ class RecurringReminderService(models.AbstractModel):
             )
 
     @api.model
-    def _send_indexation_notices(self, today):
+    def _send_indexation_notices(self, today, company=None):
         """The customer is told the old and new amounts before each yearly
         price update (the contract's own notice days)."""
         contracts = self.env["recurring.contract"].search(
             [
+                *self._company_domain(company),
                 ("state", "=", "running"),
                 ("indexation_method", "!=", "none"),
                 ("indexation_notice_days", ">", 0),

@@ -6,7 +6,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..tools import schedule
+from ..core import schedule
 
 
 class RecurringRevenueReport(models.AbstractModel):
@@ -204,7 +204,7 @@ class RecurringRevenueReport(models.AbstractModel):
         days, the MRR timeline of the last 12 months by kind, and the
         forecast of the next 12 months by month."""
         company = self.env.company
-        today = self.env["recurring.billing.engine"]._get_billing_date(company)
+        today = company._get_recurring_today()
         month = self._get_metrics(today.replace(day=1), today, company)
         last_30 = self._get_metrics(today - timedelta(days=29), today, company)
         currency = company.currency_id

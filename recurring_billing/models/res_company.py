@@ -2,7 +2,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import dunning
+from ..core import dunning
 from .selections import DUNNING_ACTION_SELECTION
 
 
@@ -14,6 +14,17 @@ class ResCompany(models.Model):
         string="Default Contract Journal",
         domain="[('type', '=', 'sale'), ('company_id', '=', id)]",
     )
+
+    def _get_recurring_today(self):
+        """Today in the company's time zone (its address's), never the
+        server's or the user's: the one date the addon dates things with
+        (billing runs, buttons, pauses, closes, charges, reminders, MRR), so
+        that the scheduled action, a salesperson's button and a portal
+        request agree on the date of one contract. UTC when the address has
+        no time zone."""
+        self.ensure_one()
+        tz = self.partner_id.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -29,7 +40,7 @@ class ResCompany(models.Model):
             bot.sudo().company_ids = [fields.Command.link(c.id) for c in companies]
         return companies
 
-    # Getting paid (issue 11): retries of failed charges and the policy for
+    # Getting paid: retries of failed charges and the policy for
     # unpaid invoices of contracts without a saved payment method.
     recurring_retry_days = fields.Char(
         string="Payment Retry Days",

@@ -89,7 +89,7 @@ class SaleOrder(models.Model):
             "fiscal_position_id": self.fiscal_position_id.id,
             "sale_order_id": self.id,
             "date_start": fields.Date.to_date(self.commitment_date)
-            or self.env["recurring.billing.engine"]._get_billing_date(self.company_id),
+            or self.company_id._get_recurring_today(),
             "recurring_rule_type": rule_type,
             "recurring_interval": interval,
             "note": self.note,

@@ -20,3 +20,5 @@ from . import test_payment_dunning
 from . import test_payment
 from . import test_payment_portal
 from . import test_company_date
+from . import test_workspace
+from . import test_house_rules

@@ -7,10 +7,6 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
-from odoo.addons.recurring_billing.models.recurring_batch_size_mixin import (
-    _SECONDS_PER_INVOICE,
-)
-
 from .common import RecurringBillingCommon
 
 
@@ -621,45 +617,34 @@ class TestBilling(RecurringBillingCommon):
 
     def test_batch_size_follows_measured_speed(self):
         self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 100)
-        dbname = self.env.cr.dbname
         engine = self.env["recurring.billing.engine"]
-        saved = dict(_SECONDS_PER_INVOICE)
-        try:
-            _SECONDS_PER_INVOICE[dbname] = 0.01  # fast: the setting rules
-            self.assertEqual(engine._get_batch_size(), 100)
-            _SECONDS_PER_INVOICE[dbname] = 0.5  # slow: 10 calls in 40 % of 120 s
-            self.assertEqual(engine._get_batch_size(), 9)
-            # A small move (under a fifth) stays in the process: saving it is
-            # a write on a connection of its own, committed at once.
-            engine._record_batch_speed(seconds=5.5, invoice_count=10)
-            self.assertAlmostEqual(_SECONDS_PER_INVOICE[dbname], 0.515)
-        finally:
-            _SECONDS_PER_INVOICE.clear()
-            _SECONDS_PER_INVOICE.update(saved)
+        saved = engine._set_measured_speed(0.01)  # fast: the setting rules
+        self.addCleanup(engine._set_measured_speed, saved)
+        self.assertEqual(engine._get_batch_size(), 100)
+        engine._set_measured_speed(0.5)  # slow: 10 calls in 40 % of 120 s
+        self.assertEqual(engine._get_batch_size(), 9)
+        # A small move (under a fifth) stays in the process: saving it is
+        # a write on a connection of its own, committed at once.
+        engine._record_batch_speed(seconds=5.5, invoice_count=10)
+        self.assertAlmostEqual(engine._get_seconds_per_invoice(), 0.515)
 
     def test_batch_speed_survives_a_restarted_worker(self):
         """A worker killed for a timeout starts again at the speed measured
         before, not at full batch size: the measure is kept in the database,
         committed on a connection of its own (so it is read here on one too)."""
-        dbname = self.env.cr.dbname
-        saved = dict(_SECONDS_PER_INVOICE)
-        try:
-            self.env["recurring.billing.engine"]._save_speed(0.5)
-            _SECONDS_PER_INVOICE.pop(dbname, None)  # a new process...
-            self.env.registry.clear_cache()  # ... with no cache either
-            with self.env.registry.cursor() as cr:
-                engine = api.Environment(cr, SUPERUSER_ID, {})[
-                    "recurring.billing.engine"
-                ]
-                size = int(
-                    engine.env["ir.config_parameter"].get_param(
-                        "recurring_billing.batch_size", 100
-                    )
+        engine = self.env["recurring.billing.engine"]
+        engine._save_speed(0.5)
+        saved = engine._set_measured_speed(None)  # a new process...
+        self.addCleanup(engine._set_measured_speed, saved)
+        self.env.registry.clear_cache()  # ... with no cache either
+        with self.env.registry.cursor() as cr:
+            engine = api.Environment(cr, SUPERUSER_ID, {})["recurring.billing.engine"]
+            size = int(
+                engine.env["ir.config_parameter"].get_param(
+                    "recurring_billing.batch_size", 100
                 )
-                self.assertEqual(engine._get_batch_size(), min(size, 9))
-        finally:
-            _SECONDS_PER_INVOICE.clear()
-            _SECONDS_PER_INVOICE.update(saved)
+            )
+            self.assertEqual(engine._get_batch_size(), min(size, 9))
 
     def test_cron_runs_as_billing_user(self):
         contract = self.create_contract(start=fields.Date.today())

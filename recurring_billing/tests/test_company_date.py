@@ -33,10 +33,9 @@ class TestCompanyDate(RecurringBillingCommon):
         assert cls.today not in (fields.Date.today(), cls.user_today)
 
     def test_engine_and_contract_use_the_company_date(self):
-        engine = self.env["recurring.billing.engine"]
-        self.assertEqual(engine._get_billing_date(self.env.company), self.today)
+        self.assertEqual(self.env.company._get_recurring_today(), self.today)
         contract = self.create_contract(start=self.today)
-        self.assertEqual(contract._get_company_today(), self.today)
+        self.assertEqual(contract.company_id._get_recurring_today(), self.today)
         self.assertEqual(self.Contract.new({}).date_start, self.today)
         contract.action_generate_invoices()
         self.assertEqual(contract.invoice_ids.invoice_date, self.today)

@@ -11,10 +11,6 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.recurring_billing.models.recurring_batch_size_mixin import (
-    _SECONDS_PER_INVOICE,
-)
-
 from .common import RecurringBillingCommon
 
 
@@ -225,14 +221,8 @@ class TestContractLife(RecurringBillingCommon):
     def test_renewal_after_a_long_close_on_a_slow_machine(self):
         """A loaded machine measures slow batches (batches of 5): the seven
         skipped months fill the first batch, the run goes on to November."""
-        dbname = self.env.cr.dbname
-        saved = _SECONDS_PER_INVOICE.get(dbname)
-        _SECONDS_PER_INVOICE[dbname] = 1.0
-        self.addCleanup(
-            lambda: _SECONDS_PER_INVOICE.pop(dbname, None)
-            if saved is None
-            else _SECONDS_PER_INVOICE.__setitem__(dbname, saved)
-        )
+        engine = self.env["recurring.billing.engine"]
+        self.addCleanup(engine._set_measured_speed, engine._set_measured_speed(1.0))
         self.assertEqual(self.env["recurring.billing.engine"]._get_batch_size(), 5)
         contract = self.create_contract(
             start=date(2026, 1, 1), date_end=date(2026, 3, 31)

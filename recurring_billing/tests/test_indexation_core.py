@@ -1,11 +1,11 @@
-"""The price indexation core (``tools/indexation.py``), without Odoo: plain
+"""The price indexation core (``core/indexation.py``), without Odoo: plain
 unittest, also run by ``make test-core``."""
 
 import unittest
 from datetime import date
 from decimal import Decimal
 
-from ..tools import indexation as ix
+from ..core import indexation as ix
 
 
 class TestUpdateDates(unittest.TestCase):

@@ -6,7 +6,7 @@ Plain ``unittest.TestCase`` (``make test-core`` runs it too)."""
 import unittest
 from datetime import date
 
-from ..tools.schedule import (
+from ..core.schedule import (
     MrrLine,
     bills_on,
     monthly_amount,

@@ -1,11 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The pure dunning rules (tools/dunning.py): plain unittest, no database."""
+"""The pure dunning rules (core/dunning.py): plain unittest, no database."""
 
 import doctest
 import unittest
 from datetime import date
 
-from ..tools import dunning
+from ..core import dunning
 
 
 class TestDunningCore(unittest.TestCase):

@@ -140,7 +140,7 @@ class TestPaymentPortal(AccountTestInvoicingHttpCommon):
         self.authenticate("rb_pay_owner", "rb_pay_owner")
         url = f"{self.url}/cancel"
         # The company's today, not the server's (they differ around midnight).
-        today = self.contract._get_company_today()
+        today = self.contract.company_id._get_recurring_today()
         effective = self.contract._get_effective_close_date(today)
         self.assertEqual((effective - today).days, 30)  # the notice period
         page = self.url_open(url)

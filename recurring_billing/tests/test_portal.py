@@ -268,11 +268,7 @@ class TestBackendTour(AccountTestInvoicingHttpCommon):
         self.assertEqual(contract.invoice_ids.state, "posted")
         # Dated on the company's today (the admin's zone when the company has
         # none), which is not the server's date around midnight.
-        today = (
-            self.env["recurring.billing.engine"]
-            .with_user(admin)
-            ._get_billing_date(self.env.company)
-        )
+        today = self.env.company.with_user(admin)._get_recurring_today()
         self.assertEqual(contract.date_start, today)
         self.assertEqual(contract.invoice_ids.invoice_date, today)
 

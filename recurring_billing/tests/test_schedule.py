@@ -9,8 +9,8 @@ import doctest
 import unittest
 from datetime import date
 
-from ..tools import schedule
-from ..tools.schedule import (
+from ..core import schedule
+from ..core.schedule import (
     active_days,
     billing_share,
     convert_price,

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Rating of usage (README, "Usage lines") on the pure core
-``tools/usage.py``: no database, no Odoo environment. Plain
+``core/usage.py``: no database, no Odoo environment. Plain
 ``unittest.TestCase``, so pytest, Odoo's runner and ``scripts/test_core.py``
 all collect it."""
 
@@ -8,8 +8,8 @@ import doctest
 import unittest
 from datetime import date
 
-from ..tools import usage
-from ..tools.usage import (
+from ..core import usage
+from ..core.usage import (
     Pricing,
     TierError,
     aggregate,

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""What a new accountant stumbles on in the workspace (issue 18): prices of
+"""What a new accountant stumbles on in the workspace: prices of
 products sold at another frequency, closed contracts that stay as billed,
 the Start, Pause, Resume and Renew dialogs that say what they do, and the
 words used for frequencies everywhere."""

@@ -20,12 +20,20 @@ class RecurringContractLineChangeWizard(models.TransientModel):
     date_effective = fields.Date(
         string="From",
         required=True,
-        default=fields.Date.context_today,
+        default=lambda self: self._default_today(),
         help="First day billed at the new values.",
     )
     quantity = fields.Float(digits="Product Unit of Measure", required=True)
     price_unit = fields.Float(string="Unit Price", digits="Product Price")
     discount = fields.Float(string="Discount (%)", digits="Discount")
+
+    @api.model
+    def _default_today(self):
+        """The company's date of the line's contract (never the user's)."""
+        line = self.env["recurring.contract.line"].browse(
+            self.env.context.get("active_id")
+        )
+        return (line.contract_id.company_id or self.env.company)._get_recurring_today()
 
     @api.onchange("line_id")
     def _onchange_line_id(self):

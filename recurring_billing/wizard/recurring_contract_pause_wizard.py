@@ -22,10 +22,19 @@ class RecurringContractPauseWizard(models.TransientModel):
     date = fields.Date(
         string="From",
         required=True,
-        default=fields.Date.context_today,
+        default=lambda self: self._default_today(),
         help="Pause: the first day not billed. Resume: the first day billed again.",
     )
     summary = fields.Text(compute="_compute_summary")
+
+    @api.model
+    def _default_today(self):
+        """The company's date of the contracts the dialog was opened on
+        (never the user's): the date the engine bills on."""
+        contracts = self.env["recurring.contract"].browse(
+            self.env.context.get("active_ids") or []
+        )
+        return (contracts[:1].company_id or self.env.company)._get_recurring_today()
 
     @api.depends("contract_ids", "mode", "date")
     def _compute_summary(self):

@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.tools import format_date
 
-from ..tools import schedule
+from ..core import schedule
 
 
 class RecurringContractRenewWizard(models.TransientModel):
@@ -23,9 +23,17 @@ class RecurringContractRenewWizard(models.TransientModel):
     )
     summary = fields.Text(compute="_compute_summary")
 
+    @api.model
+    def _default_today(self):
+        """The company's date of the contracts the dialog was opened on
+        (never the user's): the date the engine bills on."""
+        contracts = self.env["recurring.contract"].browse(
+            self.env.context.get("active_ids") or []
+        )
+        return (contracts[:1].company_id or self.env.company)._get_recurring_today()
+
     @api.depends("contract_ids", "months")
     def _compute_summary(self):
-        today = fields.Date.context_today(self)
         for wizard in self:
             wizard.reopens = any(c.state == "closed" for c in wizard.contract_ids)
             sentences = []
@@ -40,7 +48,10 @@ class RecurringContractRenewWizard(models.TransientModel):
                     new=format_date(self.env, new_end),
                 )
                 if contract.state == "closed":
-                    resume = max(today, contract.date_end + timedelta(1))
+                    resume = max(
+                        contract.company_id._get_recurring_today(),
+                        contract.date_end + timedelta(1),
+                    )
                     sentence += " " + _(
                         "The contract is closed: renewing reopens it and bills "
                         "again from %(date)s.",

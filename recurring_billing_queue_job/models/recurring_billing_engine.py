@@ -35,8 +35,7 @@ class RecurringBillingEngine(models.AbstractModel):
         if self.env.context.get("job_uuid"):
             # Inside a job (a job that calls the run itself): bill here.
             return super()._run_scheduled(date_ref)
-        self = self._get_billing_env()  # noqa: PLW0642
-        self._renew_ended_terms(date_ref)
+        self = self._start_run(date_ref)  # noqa: PLW0642
         count = self._enqueue_billing_jobs(date_ref)
         # Nothing left for the scheduler: the jobs do the billing.
         self.env["ir.cron"]._notify_progress(done=0, remaining=0)
@@ -56,7 +55,7 @@ class RecurringBillingEngine(models.AbstractModel):
         size = self._get_batch_size()
         asked = 0
         for company, journal, count in groups:
-            day = date_ref or self._get_billing_date(company)
+            day = date_ref or company._get_recurring_today()
             for slot in range(math.ceil(count / size)):
                 self._delay_batch_job(company, journal, day, slot)
                 asked += 1

@@ -46,7 +46,7 @@ def billing_user(env):
 def billing_today(env):
     """The date the engine bills for: the company's today (its address's
     time zone), as the engine itself computes it."""
-    return env["recurring.billing.engine"]._get_billing_date(env.company)
+    return env.company._get_recurring_today()
 
 
 def due_count(env, date_ref=None):

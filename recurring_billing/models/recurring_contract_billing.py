@@ -8,8 +8,7 @@ from odoo import Command, _, api, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date
 
-from ..tools import schedule, usage
-from .recurring_contract_usage import USAGE_KEY
+from ..core import schedule, usage
 
 # Fields that define the billing periods: they freeze once a period is billed.
 SCHEDULE_FIELDS = (
@@ -20,19 +19,14 @@ SCHEDULE_FIELDS = (
 )
 
 
-class RecurringBillableMixin(models.AbstractModel):
-    """What the billing engine needs from a document billed every period:
-    its schedule (walked through the pure core of ``tools/schedule.py``),
-    what blocks its billing, and the values of its ledger rows and invoices.
+class RecurringContract(models.Model):
+    """The contract as the billing engine sees it: its periods (walked
+    through the pure core of ``core/schedule.py``), what each line owes,
+    what blocks its billing, and the values of its ledger rows and
+    invoices. The engine (``recurring.billing.engine``) calls the contract
+    only through the hooks listed in the README's architecture section."""
 
-    ``recurring.contract`` is the document that uses it; the engine
-    (``recurring.billing.engine``) calls nothing else on it. The fields it
-    reads (dates, recurrence, lines, ledger, partner, journal) are the
-    contract's.
-    """
-
-    _name = "recurring.billable.mixin"
-    _description = "Billed Every Period (engine interface)"
+    _inherit = "recurring.contract"
 
     def _get_changed_fields(self, vals, field_names):
         """Those of ``field_names`` that ``vals`` really changes on ``self``
@@ -59,38 +53,23 @@ class RecurringBillableMixin(models.AbstractModel):
             for name in field_names
         )
 
-    def write(self, vals):
+    def _check_schedule_frozen(self, vals):
         """Once a period is billed, the schedule that defined it is frozen."""
-        if any(field in vals for field in SCHEDULE_FIELDS):
-            for contract in self.filtered("period_ids"):
-                changed = contract._get_changed_fields(vals, SCHEDULE_FIELDS)
-                if changed:
-                    raise UserError(
-                        _(
-                            "Contract %(name)s already has billed periods: its "
-                            "schedule (%(fields)s) can no longer change. Close it "
-                            "and start a new contract instead.",
-                            name=contract.name,
-                            fields=contract._get_field_labels(changed),
-                        )
+        for contract in self.filtered("period_ids"):
+            changed = contract._get_changed_fields(vals, SCHEDULE_FIELDS)
+            if changed:
+                raise UserError(
+                    _(
+                        "Contract %(name)s already has billed periods: its "
+                        "schedule (%(fields)s) can no longer change. Close it "
+                        "and start a new contract instead.",
+                        name=contract.name,
+                        fields=contract._get_field_labels(changed),
                     )
-        old_ends = (
-            {record: record.date_end for record in self} if "date_end" in vals else {}
-        )
-        res = super().write(vals)
-        for record, old_end in old_ends.items():
-            if record.date_end != old_end:
-                # A new end inside or before what is billed changes what those
-                # periods owe (a credit, or the rest of a prorated period).
-                record._flag_adjustments_from(
-                    min(filter(None, [old_end, record.date_end]))
                 )
-        if old_ends:
-            self._close_if_fully_billed()
-        return res
 
     # -------------------------------------------------------------------------
-    # SCHEDULE (the periods come from the pure core in tools/schedule.py)
+    # SCHEDULE (the periods come from the pure core in core/schedule.py)
     # -------------------------------------------------------------------------
 
     def _get_schedule_args(self, **overrides):
@@ -184,7 +163,7 @@ class RecurringBillableMixin(models.AbstractModel):
             off_windows = self._get_off_windows()
         amounts = {}
         for line in self.line_ids:
-            # Usage lines are rated from their records (_get_usage_amounts).
+            # Usage lines are rated from their records (_get_usage_charges).
             if line.display_type or line.quantity_type == "usage":
                 continue
             share = schedule.billing_share(
@@ -224,22 +203,23 @@ class RecurringBillableMixin(models.AbstractModel):
             return period.date_start - timedelta(1)
         return period.date_end
 
-    def _get_usage_amounts(self, period, usage_groups, kind="period"):
-        """{USAGE_KEY: [UsageCharge]} of the usage the invoice of ``period``
-        carries (every record not billed yet up to its cutoff, late ones
-        included), {} when the contract has no usage line. ``usage_groups``:
-        the batch's records, read by one grouped query
+    def _get_usage_charges(self, period, usage_groups, kind="period"):
+        """The usage charges (``core.usage`` ratings) the invoice of
+        ``period`` carries: every record not billed yet up to its cutoff,
+        late ones included; none when the contract has no usage line.
+        ``usage_groups``: the batch's records, read by one grouped query
         (``recurring.contract.usage._read_batch_usage``)."""
         self.ensure_one()
         if not self.line_ids.filtered(lambda line: line.quantity_type == "usage"):
-            return {}
-        charges = self.env["recurring.contract.usage"]._rate_window(
-            self,
-            self._get_usage_cutoff(period, kind),
-            self._get_usage_billed_until(),
-            usage_groups,
+            return ()
+        return tuple(
+            self.env["recurring.contract.usage"]._rate_window(
+                self,
+                self._get_usage_cutoff(period, kind),
+                self._get_usage_billed_until(),
+                usage_groups,
+            )
         )
-        return {USAGE_KEY: charges}
 
     def _get_final_usage_period(self):
         """The last period of an advance contract with a usage line, when its
@@ -266,14 +246,6 @@ class RecurringBillableMixin(models.AbstractModel):
         period = self._get_period(index)
         return period and dataclasses.replace(
             period, invoice_date=self.date_end + timedelta(1)
-        )
-
-    @api.model
-    def _bills_something(self, amounts):
-        """True when a planned period bills an invoice: a fixed line, or a
-        usage charge above zero (zero usage with no minimum bills nothing)."""
-        return any(not isinstance(key, str) for key in amounts) or any(
-            charge.amount for charge in amounts.get(USAGE_KEY, ())
         )
 
     def _get_period_amount(self, period):
@@ -581,26 +553,27 @@ class RecurringBillableMixin(models.AbstractModel):
             "date_end": period.date_end,
             "state": state,
             "kind": kind,
+            # Usage charges are never adjusted: only the fixed lines count.
             "billed_amounts": {
-                str(line.id): amount
-                for line, amount in (amounts or {}).items()
-                if not isinstance(line, str)  # USAGE_KEY: usage is not adjusted
+                str(line.id): amount for line, amount in (amounts or {}).items()
             },
         }
 
-    def _prepare_invoice_vals(self, period, date_ref, amounts=None):
-        """Values of the invoice of one period. Hook for extensions."""
+    def _prepare_invoice_vals(self, period, date_ref, amounts=None, usage=()):
+        """Values of the invoice of one period: ``amounts`` ({line: amount})
+        of the fixed lines, ``usage`` the usage charges. Hook for
+        extensions."""
         self.ensure_one()
         if amounts is None:
             amounts = self._get_line_amounts(period)
         off_windows = self._get_off_windows()
         charges = defaultdict(list)
-        for charge in amounts.get(USAGE_KEY, ()):
+        for charge in usage:
             if charge.amount:
                 charges[charge.line].append(charge)
         lines = []
         for line in self.line_ids:
-            if line in amounts or (line.display_type and amounts):
+            if line in amounts or (line.display_type and (amounts or charges)):
                 lines.append(
                     line._prepare_invoice_line_vals(
                         period, amounts.get(line, 0.0), off_windows

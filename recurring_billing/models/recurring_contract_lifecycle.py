@@ -7,22 +7,18 @@ from odoo import _, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
-from ..tools import schedule
+from ..core import schedule
 
 
-class RecurringLifecycleMixin(models.AbstractModel):
-    """The life of a document billed every period: Start, Pause, Resume,
-    Close and Renew, and what each of their dialogs says before confirming
-    (computed by the billing code itself, so the words match the money).
+class RecurringContract(models.Model):
+    """The life of a contract: Start, Pause, Resume, Close and Renew, and
+    what each of their dialogs says before confirming (computed by the
+    billing code itself, so the words match the money). The steps change
+    the contract (state, end date, suspensions) and flag the periods
+    already billed that the change touches; the engine bills or credits
+    the difference at its next run."""
 
-    ``recurring.contract`` uses it beside ``recurring.billable.mixin``: the
-    steps here change the document (state, end date, suspensions) and flag
-    the periods already billed that the change touches; the engine bills
-    or credits the difference at its next run.
-    """
-
-    _name = "recurring.lifecycle.mixin"
-    _description = "Start, Pause, Resume, Close and Renew"
+    _inherit = "recurring.contract"
 
     # -------------------------------------------------------------------------
     # ACTIONS
@@ -54,7 +50,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
         that day until the contract resumes; what was used before is billed
         (by days when the contract prorates)."""
         self.check_access("write")
-        days = {c: date_pause or c._get_company_today() for c in self}
+        days = {c: date_pause or c.company_id._get_recurring_today() for c in self}
         for contract in self:
             if contract.state != "running":
                 raise UserError(
@@ -92,7 +88,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
         are not billed; periods wholly inside it are skipped."""
         self.check_access("write")
         for contract in self:
-            day = date_resume or contract._get_company_today()
+            day = date_resume or contract.company_id._get_recurring_today()
             if contract.state != "paused":
                 raise UserError(
                     _(
@@ -131,7 +127,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
         for contract in self:
             if contract.state == "closed":
                 continue
-            day = date_close or contract._get_company_today()
+            day = date_close or contract.company_id._get_recurring_today()
             # A closed contract never renews itself again.
             vals = {
                 "close_reason_id": reason.id if reason else False,
@@ -168,7 +164,7 @@ class RecurringLifecycleMixin(models.AbstractModel):
             raise UserError(_("A contract is renewed for at least one month."))
         self.check_access("write")
         for contract in self:
-            day = date_renew or contract._get_company_today()
+            day = date_renew or contract.company_id._get_recurring_today()
             if not contract.date_end:
                 raise UserError(
                     _(
@@ -206,13 +202,6 @@ class RecurringLifecycleMixin(models.AbstractModel):
                 )
             )
         return True
-
-    def _get_company_today(self):
-        """Today in the contract's company time zone, the date the engine
-        bills on: a pause, close or cancellation asked at 00:30 in Madrid is
-        dated in Madrid, whatever the server's or the user's zone."""
-        self.ensure_one()
-        return self.env["recurring.billing.engine"]._get_billing_date(self.company_id)
 
     def _send_activation_notice(self):
         """Tell the customer what will be billed, how often and from when,

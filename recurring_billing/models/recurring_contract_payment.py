@@ -4,14 +4,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
 
-class RecurringPaymentMixin(models.AbstractModel):
-    """Getting paid, the document's side (issue 11): its saved payment
-    method, the "payment failing" flag, and the customer's cancellation
-    request. ``recurring.contract`` uses it beside the lifecycle mixin; the
-    charging itself is done by the ``recurring.payment.service``."""
+class RecurringContract(models.Model):
+    """Getting paid, the contract's side: its saved payment method, the
+    "payment failing" flag, and the customer's cancellation request. The
+    charging itself is done by ``recurring.payment.service``."""
 
-    _name = "recurring.payment.mixin"
-    _description = "Getting Paid: Saved Payment Method and Cancellation Requests"
+    _inherit = "recurring.contract"
 
     payment_token_id = fields.Many2one(
         comodel_name="payment.token",
@@ -169,7 +167,7 @@ class RecurringPaymentMixin(models.AbstractModel):
         reason = (reason or "").strip()
         if not reason:
             raise UserError(_("Please tell us why you want to cancel."))
-        date_request = date_request or self._get_company_today()
+        date_request = date_request or self.company_id._get_recurring_today()
         effective = self._get_effective_close_date(date_request)
         self.write(
             {

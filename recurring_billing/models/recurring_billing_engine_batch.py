@@ -15,15 +15,14 @@ _SECONDS_PER_INVOICE = {}
 SPEED_PARAM = "recurring_billing.seconds_per_invoice"
 
 
-class RecurringBatchSizeMixin(models.AbstractModel):
+class RecurringBillingEngine(models.AbstractModel):
     """How many invoices a batch of the billing engine may hold: a setting,
     lowered by the speed this process measured on its last batches, so that
     the ten calls of a cron run fit its time limit on a loaded machine.
-    Apart from the engine (``recurring.billing.engine`` inherits it) because
-    it is its own concern: a measure kept per process and per database."""
+    A file of its own because it is its own concern: a measure kept per
+    process and per database."""
 
-    _name = "recurring.batch.size.mixin"
-    _description = "Recurring Billing Batch Size"
+    _inherit = "recurring.billing.engine"
 
     @api.model
     def _get_batch_size(self):
@@ -58,6 +57,19 @@ class RecurringBatchSizeMixin(models.AbstractModel):
         return _SECONDS_PER_INVOICE[dbname]
 
     @api.model
+    def _set_measured_speed(self, seconds_per_invoice):
+        """Set this process's measure for this database (``None``: forget
+        it, as a new process would). Returns the previous one, for a caller
+        that puts it back."""
+        dbname = self.env.cr.dbname
+        previous = _SECONDS_PER_INVOICE.get(dbname)
+        if seconds_per_invoice is None:
+            _SECONDS_PER_INVOICE.pop(dbname, None)
+        else:
+            _SECONDS_PER_INVOICE[dbname] = seconds_per_invoice
+        return previous
+
+    @api.model
     def _record_batch_speed(self, seconds, invoice_count):
         """Keep a moving average of the seconds one invoice takes to bill, and
         save it when it moved by a fifth (in its own short transaction: the
@@ -67,7 +79,7 @@ class RecurringBatchSizeMixin(models.AbstractModel):
             return
         previous = self._get_seconds_per_invoice()
         current = 0.7 * previous + 0.3 * seconds / invoice_count
-        _SECONDS_PER_INVOICE[self.env.cr.dbname] = current
+        self._set_measured_speed(current)
         if abs(current - previous) > previous / 5:
             self._save_speed(current)
 

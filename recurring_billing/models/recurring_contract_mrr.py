@@ -3,12 +3,12 @@ import logging
 
 from odoo import api, models
 
-from ..tools import schedule
+from ..core import schedule
 
 _logger = logging.getLogger(__name__)
 
 
-class RecurringMrrMixin(models.AbstractModel):
+class RecurringContract(models.Model):
     """The MRR of a contract and its movements, from the schedule core
     (``schedule.mrr_on``, ``schedule.mrr_timeline``): what the contract's
     MRR field, the movements, the reports and the dashboard count.
@@ -19,15 +19,7 @@ class RecurringMrrMixin(models.AbstractModel):
     it ever billed, counts nothing.
     """
 
-    _name = "recurring.mrr.mixin"
-    _description = "Monthly Recurring Revenue of a Contract"
-
-    def write(self, vals):
-        res = super().write(vals)
-        if {"date_end", "auto_renew"} & set(vals):
-            # An end date edited on the form moves the churn with it.
-            self.filtered(lambda c: c.state != "draft")._sync_mrr_movements()
-        return res
+    _inherit = "recurring.contract"
 
     def _counts_in_mrr(self):
         self.ensure_one()
@@ -72,11 +64,6 @@ class RecurringMrrMixin(models.AbstractModel):
         return schedule.mrr_timeline(
             rounding=self.currency_id.round, **self._get_mrr_args()
         )
-
-    def _get_mrr_date(self):
-        """Today in the company's time zone: the day the MRR field shows."""
-        self.ensure_one()
-        return self.env["recurring.billing.engine"]._get_billing_date(self.company_id)
 
     def _sync_mrr_movements(self):
         """Bring the contract's MRR movements in line with its life, dated on

@@ -204,7 +204,7 @@ def late_charge(all_records, billed_records, pricing, rounding=0.01):
 def period_index_of(anchor, rule, interval, day):
     """Index (0-based) of the period of the schedule anchored on ``anchor``
     that contains ``day`` (-1 before the anchor). Boundaries as in
-    ``tools/schedule.py``: always from the anchor.
+    ``core/schedule.py``: always from the anchor.
 
     >>> from datetime import date
     >>> period_index_of(date(2026, 1, 31), "monthly", 1, date(2026, 3, 30))
