@@ -7,8 +7,13 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
-from .recurring_contract_billing import SCHEDULE_FIELDS
-
+# Fields that define the billing periods: they freeze once a period is billed.
+SCHEDULE_FIELDS = (
+    "date_start",
+    "recurring_interval",
+    "recurring_rule_type",
+    "invoicing_mode",
+)
 # What a closed contract keeps as it was billed: renew it (or void a period)
 # to reopen it first.
 CLOSED_LOCKED_FIELDS = (

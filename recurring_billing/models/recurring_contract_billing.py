@@ -9,14 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date
 
 from ..core import schedule, usage
-
-# Fields that define the billing periods: they freeze once a period is billed.
-SCHEDULE_FIELDS = (
-    "date_start",
-    "recurring_interval",
-    "recurring_rule_type",
-    "invoicing_mode",
-)
+from .recurring_contract import SCHEDULE_FIELDS
 
 
 class RecurringContract(models.Model):
