@@ -325,16 +325,15 @@ class TestToldAndDocuments(RecurringBillingCommon, AccountTestInvoicingHttpCommo
         self.assertNotIn(cancelled.name or "/", credit.ref)
 
     def test_every_engine_credit_has_a_reversed_entry(self):
-        """Whatever made it (close, pause, line change, a contract in
-        arrears renewed after a prorated end), no credit note of the engine
-        lacks the invoice it corrects."""
+        """Whatever made it (a close in advance, a line change on a period
+        billed in arrears), no credit note of the engine lacks the invoice
+        it corrects, of the same period."""
         contract, _january = self._prorated()
         contract.action_close(D(2026, 1, 5))
         arrears = self.create_contract(
             start=D(2026, 1, 1),
             prorate=True,
             invoicing_mode="arrears",
-            date_end=D(2026, 2, 28),
             lines=[self.line(310.0)],
         )
         self.bill(contract | arrears, D(2026, 3, 1))
