@@ -10,6 +10,7 @@ from . import recurring_contract_billing
 from . import recurring_contract_lifecycle
 from . import recurring_contract_payment
 from . import recurring_contract_mrr
+from . import recurring_contract_correction
 from . import recurring_contract_line
 from . import recurring_contract_period
 from . import recurring_contract_suspension

@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.tools import format_date
 
 
@@ -43,9 +43,84 @@ class AccountMove(models.Model):
         string="Charge Attempts",
         readonly=True,
     )
+    recurring_documents_pending = fields.Boolean(
+        string="Official Documents Pending",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Posted without its official PDF yet: the scheduled action "
+        "'Recurring Billing: official invoice documents' makes it, emailing "
+        "nothing.",
+    )
     recurring_reminder_count = fields.Integer(
         string="Unpaid Reminders Sent", readonly=True, copy=False
     )
+
+    def _post(self, soft=True):
+        """A contract's invoice or credit note posted, whatever its invoice
+        action (the engine's "Post", a draft posted by hand): its official
+        documents are queued. Odoo's portal serves the PDF made by
+        ``account.move.send`` and a PROFORMA rendering when there is none;
+        only "Post and send" went through it."""
+        posted = super()._post(soft=soft)
+        todo = posted.filtered(
+            lambda move: move.recurring_contract_id
+            and move.is_sale_document()
+            and not move.invoice_pdf_report_id
+        )
+        if todo:
+            todo.recurring_documents_pending = True
+            cron = self.env.ref(
+                "recurring_billing.ir_cron_official_documents",
+                raise_if_not_found=False,
+            )
+            if cron:
+                # sudo: the billing user may not read scheduled actions; only
+                # this module's own one is triggered.
+                cron.sudo()._trigger()
+        return posted
+
+    @api.model
+    def _cron_recurring_official_documents(self, batch_size=50):
+        """The scheduled action ``ir_cron_official_documents``: the official
+        documents of the contracts' posted invoices and credit notes, after
+        the billing transaction committed (rendering a PDF costs more than
+        billing the invoice), in number order, by batches. Those Odoo's own
+        sending holds (``sending_data``: "Post and send") are left to it."""
+        domain = [
+            ("recurring_documents_pending", "=", True),
+            ("sending_data", "=", False),
+        ]
+        order = "company_id, journal_id, sequence_prefix, sequence_number, id"
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        done = 0
+        while moves := self.search(domain, order=order, limit=batch_size):
+            moves._generate_official_documents()
+            done += len(moves)
+            if in_cron:
+                # ir.cron commits and calls again while some remain.
+                self.env["ir.cron"]._notify_progress(
+                    done=done, remaining=self.search_count(domain)
+                )
+                break
+        return done
+
+    def _generate_official_documents(self):
+        """Make the official PDF (and the EDI documents the localisation
+        adds) of posted invoices through Odoo's own ``account.move.send``,
+        as its send dialog does, with no sending method: nothing is emailed.
+        A failure is written in the invoice's chatter by Odoo, as when
+        sending; the invoice is not retried (send it by hand)."""
+        todo = self.filtered(
+            lambda move: move.state == "posted" and not move.invoice_pdf_report_id
+        )
+        for company, moves in todo.grouped("company_id").items():
+            self.env["account.move.send"].with_company(
+                company
+            )._generate_and_send_invoices(
+                moves, allow_raising=False, sending_methods=[]
+            )
+        self.recurring_documents_pending = False
 
     def unlink(self):
         """A contract's invoice deleted (a draft, or a cancelled one) gives

@@ -264,18 +264,22 @@ class RecurringContract(models.Model):
         compute="_compute_amounts",
         store=True,
         aggregator=None,
+        help="The untaxed amount of the next invoice, as the engine will bill it.",
     )
     amount_tax = fields.Monetary(
         string="Taxes per Period",
         compute="_compute_amounts",
         store=True,
         aggregator=None,
+        help="The taxes of the next invoice.",
     )
     amount_total = fields.Monetary(
         string="Total per Period",
         compute="_compute_amounts",
         store=True,
         aggregator=None,
+        help="The total of the next invoice, taxes included, as the customer is "
+        "told it.",
     )
     recurring_monthly = fields.Monetary(
         string="MRR",
@@ -480,14 +484,6 @@ class RecurringContract(models.Model):
                 )
             contract.next_issue_date = next_run
 
-    @api.depends("line_ids.price_subtotal", "line_ids.price_total")
-    def _compute_amounts(self):
-        for contract in self:
-            lines = contract.line_ids.filtered(lambda line: not line.display_type)
-            contract.amount_untaxed = sum(lines.mapped("price_subtotal"))
-            contract.amount_total = sum(lines.mapped("price_total"))
-            contract.amount_tax = contract.amount_total - contract.amount_untaxed
-
     @api.depends(
         "state",
         "date_start",
@@ -672,7 +668,15 @@ class RecurringContract(models.Model):
         old_ends = (
             {record: record.date_end for record in self} if "date_end" in vals else {}
         )
+        old_customers = (
+            {record: record.commercial_partner_id for record in self}
+            if "partner_id" in vals
+            else {}
+        )
         res = super().write(vals)
+        if old_customers:
+            # The MRR history keeps each day's customer.
+            self._record_customer_changes(old_customers)
         for record, old_end in old_ends.items():
             if record.date_end != old_end:
                 # A new end inside or before what is billed changes what those

@@ -241,20 +241,22 @@ class RecurringContract(models.Model):
             period, invoice_date=self.date_end + timedelta(1)
         )
 
-    def _get_period_amount(self, period):
-        """Untaxed amount billed for ``period``, as the invoice will (at the
-        lines' prices: tax-included prices include their taxes)."""
-        return self.currency_id.round(sum(self._get_line_amounts(period).values()))
+    def _get_period_amount(self, period, off_windows=None):
+        """Untaxed amount of the invoice of ``period``, as the invoice will
+        say it (a price that includes its tax is split)."""
+        return self._get_period_totals(period, off_windows)[0]
 
-    def _get_period_totals(self, period):
-        """(untaxed, total) of the invoice of ``period``: the amounts of the
-        schedule core with the lines' taxes, computed by Odoo's own tax
-        engine as on the invoice (a price that includes its tax is split)."""
+    def _get_line_tax_details(self, period, off_windows=None):
+        """{line: (untaxed, taxes)} of the invoice of ``period``, before
+        rounding: the amounts of the schedule core with the lines' taxes,
+        computed by Odoo's own tax engine as on the invoice (a price that
+        includes its tax is split). The one computation behind every amount
+        the customer or a report is told before the invoice exists."""
         self.ensure_one()
         AccountTax = self.env["account.tax"]
         company = self.company_id or self.env.company
-        base_lines = []
-        for line, amount in self._get_line_amounts(period).items():
+        base_lines = {}
+        for line, amount in self._get_line_amounts(period, off_windows).items():
             base_line = AccountTax._prepare_base_line_for_taxes_computation(
                 line,
                 price_unit=amount,
@@ -265,19 +267,131 @@ class RecurringContract(models.Model):
                 tax_ids=line.tax_ids,
             )
             AccountTax._add_tax_details_in_base_line(base_line, company)
-            base_lines.append(base_line)
-        AccountTax._round_base_lines_tax_details(base_lines, company)
-        untaxed = sum(
-            b["tax_details"]["total_excluded_currency"]
-            + b["tax_details"]["delta_total_excluded_currency"]
-            for b in base_lines
-        )
-        total = untaxed + sum(
-            tax["tax_amount_currency"]
-            for b in base_lines
-            for tax in b["tax_details"]["taxes_data"]
-        )
+            base_lines[line] = base_line
+        AccountTax._round_base_lines_tax_details(list(base_lines.values()), company)
+        return {
+            line: (
+                details["total_excluded_currency"]
+                + details["delta_total_excluded_currency"],
+                sum(tax["tax_amount_currency"] for tax in details["taxes_data"]),
+            )
+            for line, details in (
+                (line, base_line["tax_details"])
+                for line, base_line in base_lines.items()
+            )
+        }
+
+    def _get_line_untaxed_amounts(self, period, off_windows=None):
+        """{line: untaxed amount} of the invoice of ``period``, rounded: what
+        each invoice line's subtotal will be (the forecast's rows). Without a
+        tax included in a price, the schedule core's amounts as they are."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(lambda line: not line.display_type)
+        if not any(lines.tax_ids.mapped("price_include")):
+            return self._get_line_amounts(period, off_windows)
+        return {
+            line: self.currency_id.round(untaxed)
+            for line, (untaxed, _taxes) in self._get_line_tax_details(
+                period, off_windows
+            ).items()
+        }
+
+    def _get_period_totals(self, period, off_windows=None):
+        """(untaxed, total) of the invoice of ``period``."""
+        self.ensure_one()
+        details = self._get_line_tax_details(period, off_windows).values()
+        untaxed = sum(untaxed for untaxed, _taxes in details)
+        total = untaxed + sum(taxes for _untaxed, taxes in details)
         return self.currency_id.round(untaxed), self.currency_id.round(total)
+
+    @api.depends(
+        "date_start",
+        "date_end",
+        "recurring_interval",
+        "recurring_rule_type",
+        "invoicing_mode",
+        "prorate",
+        "currency_id",
+        "line_ids.price_subtotal",
+        "line_ids.price_total",
+        "line_ids.tax_ids",
+        "line_ids.date_start",
+        "line_ids.date_end",
+        "line_ids.quantity_type",
+        "period_ids.state",
+        "period_ids.period_index",
+        "suspension_ids.date_start",
+        "suspension_ids.date_end",
+    )
+    def _compute_amounts(self):
+        # The next invoice's, not the sum of the lines: a line ended by a
+        # change or a price update is not added to the one replacing it.
+        for contract in self:
+            untaxed, total = contract._get_next_invoice_totals()
+            contract.amount_untaxed = untaxed
+            contract.amount_total = total
+            contract.amount_tax = contract.currency_id.round(total - untaxed)
+
+    def _get_next_invoice_period(self, horizon=36):
+        """The period of the customer's next invoice: a voided period first
+        (billed again before anything newer), then the next scheduled period
+        that bills a fixed line (a period wholly inside a pause bills
+        nothing); None when none does within ``horizon`` periods."""
+        self.ensure_one()
+        if not self.date_start:
+            return None
+        voided = self.period_ids.filtered(
+            lambda row: row.state == "voided" and row.kind == "period"
+        )
+        candidates = [
+            self._get_period(index) for index in sorted(voided.mapped("period_index"))
+        ]
+        candidates += itertools.islice(self._iter_periods(), horizon)
+        off_windows = self._get_off_windows()
+        return next(
+            (
+                period
+                for period in candidates
+                if period and self._get_line_amounts(period, off_windows)
+            ),
+            None,
+        )
+
+    def _get_next_invoice_lines(self):
+        """The lines shown with the amounts per period (portal, contract
+        PDF): sections, notes and every line still billing at the next
+        invoice, never one a change or a price update ended before it."""
+        self.ensure_one()
+        period = self._get_next_invoice_period()
+        day = period.date_start if period else self.date_end
+        return self.line_ids.filtered(
+            lambda line: line.display_type
+            or not line.date_end
+            or not day
+            or line.date_end >= day
+        )
+
+    def _get_next_invoice_totals(self):
+        """(untaxed, total) per period as the customer is told them (the
+        form, the contract PDF, the portal, the emails): those of the next
+        invoice, computed by the code that bills it, so a line ended by a
+        change or a price update is never added to the one replacing it.
+        With no invoice ahead (closed, or paused with no resume date), what
+        one period of the lines still running costs."""
+        self.ensure_one()
+        period = self._get_next_invoice_period()
+        if period:
+            return self._get_period_totals(period)
+        lines = self.line_ids.filtered(
+            lambda line: not line.display_type
+            and (
+                not line.date_end or (self.date_end and line.date_end >= self.date_end)
+            )
+        )
+        return (
+            self.currency_id.round(sum(lines.mapped("price_subtotal"))),
+            self.currency_id.round(sum(lines.mapped("price_total"))),
+        )
 
     def _get_adjustments(self, off_windows=None, **overrides):
         """[(period, {line: difference})] for the periods already billed whose
@@ -605,11 +719,11 @@ class RecurringContract(models.Model):
             )
             for line, difference in differences.items()
         ]
+        move_type = "out_invoice" if sign > 0 else "out_refund"
         return {
-            **self._prepare_move_vals(
-                "out_invoice" if sign > 0 else "out_refund", date_ref, lines
-            ),
+            **self._prepare_move_vals(move_type, date_ref, lines),
             **self._prepare_operation_date_vals(period, date_ref),
+            **self._prepare_correction_vals(period, move_type),
         }
 
     def _prepare_move_vals(self, move_type, date_ref, line_commands):

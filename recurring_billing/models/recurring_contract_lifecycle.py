@@ -334,14 +334,7 @@ class RecurringContract(models.Model):
             )
         )
         if owed:
-            amount = money(
-                sum(
-                    self.currency_id.round(
-                        sum(self._get_line_amounts(p, off_windows).values())
-                    )
-                    for p in owed
-                )
-            )
+            amount = money(sum(self._get_period_amount(p, off_windows) for p in owed))
             sentences.append(
                 _(
                     "The period before the pause still owed is billed " "(%(amount)s).",
@@ -402,9 +395,9 @@ class RecurringContract(models.Model):
         # The first period that bills something again (periods wholly inside
         # the pause are skipped, never billed).
         for period in itertools.islice(self._iter_periods(), 500):
-            amount = self.currency_id.round(
-                sum(self._get_line_amounts(period, off_windows).values())
-            )
+            if not self._get_line_amounts(period, off_windows):
+                continue
+            amount = self._get_period_amount(period, off_windows)
             if amount:
                 sentences.append(
                     _(

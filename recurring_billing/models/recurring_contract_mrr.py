@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
-from odoo import api, models
+from odoo import api, fields, models
 
 from ..core import schedule
 
@@ -20,6 +20,14 @@ class RecurringContract(models.Model):
     """
 
     _inherit = "recurring.contract"
+
+    customer_history = fields.Json(
+        copy=False,
+        readonly=True,
+        help="The customers the contract was handed from and to after it "
+        "started, with the day of each change: the MRR history keeps each "
+        "day's customer.",
+    )
 
     def _counts_in_mrr(self):
         self.ensure_one()
@@ -64,6 +72,66 @@ class RecurringContract(models.Model):
         return schedule.mrr_timeline(
             rounding=self.currency_id.round, **self._get_mrr_args()
         )
+
+    def _record_customer_changes(self, old_customers):
+        """A started contract handed to another customer (``old_customers``:
+        {contract: commercial partner before the write}): from today its
+        MRR is the new customer's, the days before stay the old one's (their
+        churn and the new customer's new business on that day)."""
+        changed = self.filtered(
+            lambda c: c.state != "draft" and c.commercial_partner_id != old_customers[c]
+        )
+        for contract in changed:
+            contract.customer_history = [
+                *(contract.customer_history or []),
+                {
+                    "date": fields.Date.to_string(
+                        contract.company_id._get_recurring_today()
+                    ),
+                    "from": old_customers[contract].id,
+                    "to": contract.commercial_partner_id.id,
+                },
+            ]
+        changed._sync_mrr_movements()
+
+    def _get_customer_changes(self):
+        """(first customer id, [(day, customer id from that day)])."""
+        self.ensure_one()
+        history = self.customer_history or []
+        first = history[0]["from"] if history else self.commercial_partner_id.id
+        return first, [
+            (fields.Date.to_date(change["date"]), change["to"]) for change in history
+        ]
+
+    def _get_mrr_movement_plan(self):
+        """[(day, kind, customer id, MRR after)]: the movements the
+        contract's life makes, oldest first. Its MRR timeline, with each
+        change of customer cutting it: the old customer churns and the new
+        one's MRR starts on the day of the change."""
+        self.ensure_one()
+        timeline = dict(self._get_mrr_timeline())
+        customer, changes = self._get_customer_changes()
+        days = sorted(set(timeline) | {day for day, _customer in changes})
+        plan, mrr, seen = [], 0.0, set()
+        for day in days:
+            after = timeline.get(day, mrr)
+            new_customer = customer
+            for change_day, change_to in changes:
+                if change_day <= day:
+                    new_customer = change_to
+            if new_customer != customer:
+                if mrr:
+                    plan.append((day, "churn", customer, 0.0))
+                if after:
+                    kind = schedule.mrr_movement_kind(0.0, after, new_customer in seen)
+                    plan.append((day, kind, new_customer, after))
+            elif after != mrr:
+                kind = schedule.mrr_movement_kind(mrr, after, customer in seen)
+                plan.append((day, kind, customer, after))
+            if after > 0:
+                seen.add(new_customer)
+            customer, mrr = new_customer, after
+        return plan
 
     def _sync_mrr_movements(self):
         """Bring the contract's MRR movements in line with its life, dated on

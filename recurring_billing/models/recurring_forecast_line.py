@@ -10,8 +10,8 @@ from ..core import schedule
 class RecurringForecastLine(models.Model):
     """One contract line of an invoice the engine will issue in the next
     12 months, as the billing schedule tab shows it: the periods come from
-    the schedule core (``_iter_periods``) and the amounts from
-    ``_get_line_amounts``, the code that bills them. Rebuilt on demand
+    the schedule core (``_iter_periods``) and the untaxed amounts from
+    ``_get_line_untaxed_amounts``, the code that bills them. Rebuilt on demand
     (Refresh forecast) and every day by a scheduled action; never edited."""
 
     _name = "recurring.forecast.line"
@@ -188,7 +188,8 @@ class RecurringForecastLine(models.Model):
         for period in self._get_contract_periods(contract, horizon):
             # A period already due is billed by the next run, that is today.
             invoice_date = max(period.invoice_date, day)
-            amounts = contract._get_line_amounts(period, off_windows)
+            # Untaxed as on the invoice: a price that includes its tax is split.
+            amounts = contract._get_line_untaxed_amounts(period, off_windows)
             for line, amount in amounts.items():
                 rows.append(
                     {

@@ -1,8 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
-from ..core import schedule
-
 
 class RecurringMrrMovement(models.Model):
     """One change of a contract's MRR, on the day it takes effect: ``new``
@@ -67,13 +65,15 @@ class RecurringMrrMovement(models.Model):
         currency_field="contract_currency_id",
         readonly=True,
     )
-    # Stored copies of the contract's, to group the reports by them.
+    # The customer of the day of the movement, written with it: a contract
+    # handed to another customer later does not move its past.
     partner_id = fields.Many2one(
-        related="contract_id.commercial_partner_id",
+        comodel_name="res.partner",
         string="Customer",
-        store=True,
+        readonly=True,
         index=True,
     )
+    # Stored copies of the contract's, to group the reports by them.
     user_id = fields.Many2one(
         related="contract_id.user_id", string="Salesperson", store=True
     )
@@ -106,26 +106,24 @@ class RecurringMrrMovement(models.Model):
 
     @api.model
     def _plan_contract(self, contract, old):
-        """(movements to delete, values to create) for one contract."""
-        timeline = contract._get_mrr_timeline()
+        """(movements to delete, values to create) for one contract: the
+        movements that match its plan (``_get_mrr_movement_plan``) from the
+        first stand, the rest are replaced."""
+        plan = contract._get_mrr_movement_plan()
         keep = 0
-        seen = False
-        before = 0.0
-        for (day, after), movement in zip(timeline, old, strict=False):
-            kind = schedule.mrr_movement_kind(before, after, seen)
-            if (movement.date, movement.kind, movement.mrr_after_currency) != (
-                day,
-                kind,
-                after,
-            ):
+        for (day, kind, customer, after), movement in zip(plan, old, strict=False):
+            if (
+                movement.date,
+                movement.kind,
+                movement.partner_id.id,
+                movement.mrr_after_currency,
+            ) != (day, kind, customer, after):
                 break
             keep += 1
-            seen = seen or after > 0
-            before = after
+        before = plan[keep - 1][3] if keep else 0.0
         before_company = old[keep - 1].mrr_after if keep else 0.0
         vals_list = []
-        for day, after in timeline[keep:]:
-            kind = schedule.mrr_movement_kind(before, after, seen)
+        for day, kind, customer, after in plan[keep:]:
             change = self._to_company_currency(contract, after - before, day)
             if not after:
                 # Churn takes the MRR to zero exactly, whatever the rates did
@@ -137,6 +135,7 @@ class RecurringMrrMovement(models.Model):
             vals_list.append(
                 {
                     "contract_id": contract.id,
+                    "partner_id": customer,
                     "date": day,
                     "kind": kind,
                     "mrr_change": change,
@@ -144,7 +143,6 @@ class RecurringMrrMovement(models.Model):
                     "mrr_after_currency": after,
                 }
             )
-            seen = seen or after > 0
             before = after
         return old[keep:], vals_list
 
