@@ -255,22 +255,25 @@ class TestCreditNote(PaymentSafetyCommon):
         self.assertIn(credit.payment_state, ("paid", "in_payment", "reversed"))
 
     def test_credit_note_covering_the_invoice_closes_the_charge(self):
-        """A credit note of the whole period: nothing is left to charge."""
+        """A pause from the first day of a period billed in advance credits
+        all of it: nothing is left to charge, the retries stop."""
         token = self.create_token(self.partner_a, "error", details="2424")
         contract, invoice = self.create_charged_contract(token, prorate=True)
         self.charge(date(2026, 1, 1))
-        contract.action_close(date_close=date(2026, 1, 1))
-        credit = self.bill(contract, date(2026, 1, 1))
+        self.assertEqual(invoice.recurring_charge_state, "failing")
+        contract.action_pause(date_pause=date(2026, 1, 1))
+        credit = self.bill(contract, date(2026, 1, 2))
         self.assertEqual(credit.move_type, "out_refund")
+        self.assertEqual(credit.amount_total, 115.0)
         token.demo_simulated_state = "done"
         self.charge(date(2026, 1, 2))
         self.assertFalse(
             self.charge_transactions(invoice).filtered(lambda t: t.state == "done")
         )
-        self.assertEqual(
-            invoice.amount_residual, invoice.amount_total - credit.amount_total
-        )
+        self.assertEqual(invoice.amount_residual, 0.0)
         self.assertEqual(credit.amount_residual, 0.0)
+        self.assertFalse(invoice.recurring_charge_state)
+        self.assertFalse(contract.payment_failing)
 
 
 class TestReversal(PaymentSafetyCommon):
