@@ -37,7 +37,7 @@ OPERATIONS = (
 SEQUENCES = st.lists(
     st.tuples(st.sampled_from(OPERATIONS), st.integers(0, 1)),
     min_size=3,
-    max_size=10,
+    max_size=8,
 )
 OPEN = ("not_paid", "partial")
 
