@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
-from odoo.tools import format_date
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_date
 
 
 class AccountMove(models.Model):
@@ -55,6 +56,48 @@ class AccountMove(models.Model):
     recurring_reminder_count = fields.Integer(
         string="Unpaid Reminders Sent", readonly=True, copy=False
     )
+    recurring_token_matches = fields.Boolean(
+        string="Chargeable on the Contract's Payment Method",
+        compute="_compute_recurring_token_matches",
+        search="_search_recurring_token_matches",
+        help="The contract's saved payment method belongs to this invoice's "
+        "customer: after a change of customer, the former customer's "
+        "invoices are never charged on the new customer's payment method.",
+    )
+
+    @api.depends(
+        "commercial_partner_id",
+        "recurring_contract_id.payment_token_id.partner_id.commercial_partner_id",
+    )
+    def _compute_recurring_token_matches(self):
+        for move in self:
+            # sudo: the token's owner only, read to compare customers.
+            token = move.recurring_contract_id.payment_token_id.sudo()
+            move.recurring_token_matches = bool(token) and (
+                token.partner_id.commercial_partner_id == move.commercial_partner_id
+            )
+
+    def _search_recurring_token_matches(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Operation not supported"))
+        # The subquery reads these columns behind the ORM's back.
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["payment.token"].flush_model(["partner_id"])
+        self.env["recurring.contract"].flush_model(["payment_token_id"])
+        self.flush_model(["commercial_partner_id", "recurring_contract_id"])
+        matching = SQL(
+            "(SELECT move.id FROM %(move)s move"
+            " JOIN %(contract)s contract ON contract.id = move.recurring_contract_id"
+            " JOIN %(token)s token ON token.id = contract.payment_token_id"
+            " JOIN %(partner)s owner ON owner.id = token.partner_id"
+            " WHERE owner.commercial_partner_id = move.commercial_partner_id)",
+            move=SQL.identifier(self._table),
+            contract=SQL.identifier(self.env["recurring.contract"]._table),
+            token=SQL.identifier(self.env["payment.token"]._table),
+            partner=SQL.identifier(self.env["res.partner"]._table),
+        )
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", matching)]
 
     def _post(self, soft=True):
         """A contract's invoice or credit note posted, whatever its invoice

@@ -1,7 +1,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
+
+_logger = logging.getLogger(__name__)
 
 
 class RecurringContract(models.Model):
@@ -113,8 +117,13 @@ class RecurringContract(models.Model):
         if self.env.context.get("ir_cron_progress_id"):
             if done:
                 self.env["recurring.payment.service"]._trigger_charging()
-        else:
-            self._cron_charge_invoices(date_ref)
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._cron_charge_invoices(date_ref)
+        except Exception:  # noqa: BLE001 - charging never undoes the billing
+            # What was billed stands; the daily charging run tries again.
+            _logger.exception("Charging after the billing run failed")
 
     def _save_payment_token_from_transaction(self, transaction):
         """The customer paid an invoice of the contract and asked to be

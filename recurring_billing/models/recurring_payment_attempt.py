@@ -46,12 +46,19 @@ class RecurringPaymentAttempt(models.Model):
             ("pending", "Pending"),
             ("done", "Paid"),
             ("error", "Failed"),
+            ("reversed", "Reversed"),
+            ("cancel", "Cancelled"),
         ],
         required=True,
         readonly=True,
         default="pending",
     )
     message = fields.Char(readonly=True)
+    reversal_date = fields.Date(
+        readonly=True,
+        help="Paid, then its payment was cancelled or reversed on this day: "
+        "the invoice went back to the retries.",
+    )
 
     def init(self):
         # The guard of "never charge an invoice twice": at most one attempt

@@ -4,12 +4,24 @@ import logging
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
+from odoo.osv import expression
 
 from ..core import dunning
 from ..tools import locking
 from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
+
+OPEN_PAYMENT_STATES = ("not_paid", "partial")
+# A payment of the invoice under way elsewhere (the customer paying in the
+# portal): charging it too would be a second payment.
+BUSY_TRANSACTION_DOMAIN = [
+    "|",
+    ("state", "in", ("pending", "authorized")),
+    "&",
+    ("state", "=", "done"),
+    ("is_post_processed", "=", False),
+]
 
 
 class RecurringPaymentService(models.AbstractModel):
@@ -44,9 +56,15 @@ class RecurringPaymentService(models.AbstractModel):
         the unpaid-invoice policy. Returns the number of invoices charged."""
         self = self.env["recurring.billing.engine"]._get_billing_env().env[self._name]  # noqa: PLW0642
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        self._reopen_reversed_charges(date_ref)
         self._resend_unanswered(in_cron)
-        done = 0
+        done, seen = 0, set()
         while invoices := self._claim_invoices(date_ref, in_cron):
+            if seen.issuperset(invoices.ids):
+                # Claimed again unchanged (an unexpected error left them as
+                # they were): the next run tries them again, never a loop.
+                break
+            seen.update(invoices.ids)
             done += len(self._charge_batch(invoices, date_ref, in_cron))
             if in_cron:
                 break
@@ -92,32 +110,38 @@ class RecurringPaymentService(models.AbstractModel):
     @api.model
     def _get_invoices_to_charge_domain(self, date_ref=None):
         """Posted, unpaid customer invoices of contracts with a saved payment
-        method, never charged, or failed with a retry due; never one with a
-        payment under way elsewhere (the customer paying it in the portal: a
+        method *of the invoice's own customer* (after a change of customer,
+        the former customer's invoices stay theirs), never charged, or failed
+        with a retry due on their company's date; never one with a payment
+        under way elsewhere (the customer paying it in the portal: a
         transaction pending, authorized, or done and not yet reconciled),
-        which a charge would make a second payment of."""
-        today = date_ref or self.env.company._get_recurring_today()
+        which a charge would make a second payment of. A token that can no
+        longer charge is not filtered out here: ``_check_charge`` flags it."""
+        retry_due = expression.OR(
+            [
+                [
+                    ("company_id", "=", company.id),
+                    (
+                        "recurring_charge_retry_date",
+                        "<=",
+                        date_ref or company._get_recurring_today(),
+                    ),
+                ]
+                for company in self.env.companies
+            ]
+        )
         return [
             ("move_type", "=", "out_invoice"),
             ("state", "=", "posted"),
-            ("payment_state", "in", ("not_paid", "partial")),
+            ("payment_state", "in", OPEN_PAYMENT_STATES),
             ("recurring_contract_id.payment_token_id", "!=", False),
-            (
-                "transaction_ids",
-                "not any",
-                [
-                    "|",
-                    ("state", "in", ("pending", "authorized")),
-                    "&",
-                    ("state", "=", "done"),
-                    ("is_post_processed", "=", False),
-                ],
-            ),
+            ("recurring_token_matches", "=", True),
+            ("transaction_ids", "not any", BUSY_TRANSACTION_DOMAIN),
             "|",
             ("recurring_charge_state", "=", False),
             "&",
             ("recurring_charge_state", "=", "failing"),
-            ("recurring_charge_retry_date", "<=", today),
+            *retry_due,
         ]
 
     @api.model
@@ -185,12 +209,50 @@ class RecurringPaymentService(models.AbstractModel):
                 raise
             return
         for attempt in attempts:
-            _logger.info(
-                "Charge %s unanswered: sent again", attempt.transaction_id.reference
-            )
-            self._charge_invoice(attempt)
+            self._resend_attempt(attempt)
             if in_cron:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _resend_attempt(self, attempt):
+        """Send an unanswered charge again only if it still stands: the
+        invoice may have been paid meanwhile (a bank transfer registered), be
+        under way elsewhere, owe less (a payment, a credit note), or its token
+        may no longer charge. Anything else than the very same charge: the
+        draft transaction is cancelled, never sent."""
+        transaction = attempt.transaction_id.sudo()  # see _create_attempt
+        invoice = attempt.invoice_id
+        amount, blocker = self._check_charge(invoice, attempt.token_id, transaction)
+        if blocker is None and not invoice.currency_id.compare_amounts(
+            amount, transaction.amount
+        ):
+            _logger.info("Charge %s unanswered: sent again", transaction.reference)
+            self._charge_invoice(attempt)
+            return
+        if blocker is None:
+            blocker = (
+                "amount",
+                _(
+                    "The invoice now owes %(amount)s: the charge is made again "
+                    "for that amount.",
+                    amount=amount,
+                ),
+            )
+        kind, message = blocker
+        _logger.info("Charge %s unanswered: not sent (%s)", transaction.reference, kind)
+        attempt.write(
+            {"state": "error" if kind == "token" else "cancel", "message": message}
+        )
+        transaction._set_canceled(state_message=message)
+        if kind == "token":
+            self._schedule_retry(attempt)
+        else:
+            # Charged again from scratch by the claim (this very run when
+            # something is still owed), or left alone when paid.
+            invoice.write(
+                {"recurring_charge_state": False, "recurring_charge_retry_date": False}
+            )
+            self._clear_payment_failing(attempt.contract_id)
 
     @api.model
     def _get_batch_size(self):
@@ -209,16 +271,23 @@ class RecurringPaymentService(models.AbstractModel):
         """Record an attempt and create its transaction for each locked
         invoice (one transaction, committed under ir.cron before any provider
         call), then send each request on its own: one failing provider call
-        never stops the others."""
-        date_ref = date_ref or self.env.company._get_recurring_today()
+        never stops the others. An invoice that cannot be charged (see
+        ``_check_charge``) gets no transaction."""
         attempts = self.env["recurring.payment.attempt"]
         for invoice in invoices:
-            attempts |= self._create_attempt(invoice, date_ref)
+            day = date_ref or invoice.company_id._get_recurring_today()
+            try:
+                with self.env.cr.savepoint():
+                    attempts |= self._create_attempt(invoice, day)
+            except CONCURRENCY_ERRORS:
+                raise
+            except Exception:  # noqa: BLE001 - one invoice must not stop the others
+                _logger.exception("Charge of %s not created", invoice.name)
         if in_cron:
             # The attempts are saved for good before any provider is called:
             # a crash from here on leaves them pending, never charged twice.
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        for attempt in attempts:
+        for attempt in attempts.filtered(lambda a: a.state == "pending"):
             self._charge_invoice(attempt)
             if in_cron:
                 # Each answer is kept, whatever happens to the next call.
@@ -228,13 +297,19 @@ class RecurringPaymentService(models.AbstractModel):
     @api.model
     def _create_attempt(self, invoice, date_ref):
         """The attempt and its payment transaction, in one savepoint: the
-        unique index refuses a second live attempt of the invoice."""
+        unique index refuses a second live attempt of the invoice. Nothing
+        is created unless ``_check_charge`` allows it: a token that cannot
+        charge is a failed attempt without transaction (flagged, retried),
+        an invoice with nothing left to charge gets no attempt."""
         contract = invoice.recurring_contract_id
         token = contract.payment_token_id
+        amount, blocker = self._check_charge(invoice, token)
+        if blocker:
+            return self._skip_charge(invoice, token, blocker, date_ref)
         # sudo: payment transactions and providers are for administrators
         # and invoicing users; the billing user charges only the token saved
-        # on the contract (checked against its customer and company by the
-        # contract's constraint) for the invoice's open amount.
+        # on the contract, checked above against the invoice's customer, for
+        # what the invoice still owes.
         token_sudo = token.sudo()
         Transaction = self.env["payment.transaction"].sudo()
         with self.env.cr.savepoint():
@@ -245,7 +320,7 @@ class RecurringPaymentService(models.AbstractModel):
                     "reference": Transaction._compute_reference(
                         token_sudo.provider_id.code, prefix=invoice.name
                     ),
-                    "amount": invoice.amount_residual,
+                    "amount": amount,
                     "currency_id": invoice.currency_id.id,
                     "partner_id": invoice.partner_id.id,
                     "token_id": token.id,
@@ -254,16 +329,8 @@ class RecurringPaymentService(models.AbstractModel):
                 }
             )
             attempt = self.env["recurring.payment.attempt"].create(
-                {
-                    "invoice_id": invoice.id,
-                    "contract_id": contract.id,
-                    "company_id": invoice.company_id.id,
-                    "transaction_id": transaction.id,
-                    "token_id": token.id,
-                    "amount": invoice.amount_residual,
-                    "currency_id": invoice.currency_id.id,
-                    "date": date_ref,
-                }
+                self._prepare_attempt_vals(invoice, token, amount, date_ref)
+                | {"transaction_id": transaction.id}
             )
             invoice.write(
                 {
@@ -272,6 +339,136 @@ class RecurringPaymentService(models.AbstractModel):
                 }
             )
         return attempt
+
+    @api.model
+    def _prepare_attempt_vals(self, invoice, token, amount, date_ref):
+        return {
+            "invoice_id": invoice.id,
+            "contract_id": invoice.recurring_contract_id.id,
+            "company_id": invoice.company_id.id,
+            "token_id": token.id,
+            "amount": amount,
+            "currency_id": invoice.currency_id.id,
+            "date": date_ref,
+        }
+
+    @api.model
+    def _skip_charge(self, invoice, token, blocker, date_ref):
+        """What an invoice ``_check_charge`` refused becomes. A token that
+        cannot charge is a failed charge of the contract, without any
+        transaction: flagged, the customer asked for a new payment method,
+        retried on the schedule (a new token saved meanwhile is charged).
+        Nothing owed: its failed charges, if any, stop. Anything else (under
+        way elsewhere, another customer's token): left as it is."""
+        kind, message = blocker
+        Attempt = self.env["recurring.payment.attempt"]
+        if kind == "token":
+            attempt = Attempt.create(
+                self._prepare_attempt_vals(invoice, token, 0.0, date_ref)
+                | {"state": "error", "message": message[:250]}
+            )
+            self._schedule_retry(attempt)
+            return attempt
+        if kind == "paid" and invoice.recurring_charge_state:
+            invoice.write(
+                {"recurring_charge_state": False, "recurring_charge_retry_date": False}
+            )
+            self._clear_payment_failing(invoice.recurring_contract_id)
+        return Attempt
+
+    # -------------------------------------------------------------------------
+    # CHARGE INVARIANTS
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _check_charge(self, invoice, token, transaction=None):
+        """The one place that decides whether ``token`` may charge
+        ``invoice`` now, before any transaction is created or sent again
+        (``transaction``: the one being sent again). Returns ``(amount,
+        None)``, the amount to charge, or ``(0.0, (kind, message))``:
+
+        - ``void``: not a posted customer invoice;
+        - ``paid``: nothing left to charge once the open credit notes of the
+          same contract and period are reconciled with it (as Odoo's own
+          credit note matching would);
+        - ``busy``: a payment of it under way elsewhere (another transaction
+          pending, authorized, or done and not yet reconciled);
+        - ``partner``: the token is not of the invoice's commercial partner;
+        - ``token``: the token is archived, or its provider cannot charge it
+          (disabled, saved payment methods not allowed, another company).
+        """
+        if invoice.move_type != "out_invoice" or invoice.state != "posted":
+            return 0.0, ("void", _("The invoice is not a posted customer invoice."))
+        self._reconcile_period_credit_notes(invoice)
+        if invoice.payment_state not in OPEN_PAYMENT_STATES or (
+            invoice.currency_id.compare_amounts(invoice.amount_residual, 0.0) <= 0
+        ):
+            return 0.0, ("paid", _("The invoice is already paid."))
+        # sudo: transactions, tokens and providers are for administrators
+        # and invoicing users; only read here, to decide.
+        others = invoice.sudo().transaction_ids.filtered_domain(
+            BUSY_TRANSACTION_DOMAIN
+        ) - (transaction or self.env["payment.transaction"])
+        if others:
+            return 0.0, ("busy", _("A payment of the invoice is under way."))
+        token_sudo = token.sudo()
+        if (
+            not token
+            or token_sudo.partner_id.commercial_partner_id
+            != invoice.commercial_partner_id
+        ):
+            return 0.0, (
+                "partner",
+                _("The payment method is not of the invoice's customer."),
+            )
+        provider = token_sudo.provider_id
+        if (
+            not token_sudo.active
+            or provider.state not in ("enabled", "test")
+            or not provider.allow_tokenization
+            or provider.company_id != invoice.company_id
+        ):
+            return 0.0, (
+                "token",
+                _(
+                    "The payment method %(token)s can no longer be charged "
+                    "(deleted by the customer, or its payment provider is "
+                    "disabled): ask the customer for a new payment method.",
+                    token=token_sudo.display_name,
+                ),
+            )
+        return invoice.amount_residual, None
+
+    @api.model
+    def _reconcile_period_credit_notes(self, invoice):
+        """Reconcile with ``invoice`` the open credit notes the engine issued
+        for the same contract and period (a close or a pause inside a period
+        billed in advance) to the same customer: what is left is what the
+        customer owes for that period."""
+        period = invoice.recurring_period_id
+        if not period:
+            return
+        credits = self.env["account.move"].search(
+            [
+                ("move_type", "=", "out_refund"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", OPEN_PAYMENT_STATES),
+                ("recurring_contract_id", "=", invoice.recurring_contract_id.id),
+                ("recurring_period_id.period_index", "=", period.period_index),
+                ("commercial_partner_id", "=", invoice.commercial_partner_id.id),
+                ("currency_id", "=", invoice.currency_id.id),
+            ],
+            order="id",
+        )
+        receivable = invoice.line_ids.filtered(
+            lambda line: line.display_type == "payment_term"
+        ).account_id
+        for line in credits.line_ids.filtered(
+            lambda line: line.account_id in receivable and not line.reconciled
+        ):
+            if invoice.payment_state not in OPEN_PAYMENT_STATES:
+                break
+            invoice.js_assign_outstanding_line(line.id)
 
     @api.model
     def _charge_invoice(self, attempt):
@@ -329,10 +526,14 @@ class RecurringPaymentService(models.AbstractModel):
         an email with the links to pay and to update the card each time."""
         invoice = attempt.invoice_id
         company = invoice.company_id
-        failures = invoice.recurring_payment_attempt_ids.filtered(
-            lambda a: a.state == "error"
+        failures = invoice.recurring_payment_attempt_ids.sorted("id").filtered(
+            lambda a: a.state in ("error", "reversed")
         )
-        first_failure = min(failures.mapped("date"))
+        # A reversed charge starts a new round of retries from its reversal.
+        reversal = failures.filtered(lambda a: a.state == "reversed")[-1:]
+        if reversal:
+            failures = failures.filtered(lambda a: a.id >= reversal.id)
+        first_failure = min(a.reversal_date or a.date for a in failures)
         retry_date = dunning.next_retry_date(
             first_failure,
             len(failures),
@@ -346,7 +547,7 @@ class RecurringPaymentService(models.AbstractModel):
         )
         self._flag_payment_failing(attempt)
         self._send_failure_email(invoice)
-        if not retry_date:
+        if not retry_date and self._is_current_customer_invoice(invoice):
             self._apply_dunning_outcome(
                 attempt.contract_id,
                 company.recurring_dunning_action,
@@ -393,6 +594,8 @@ class RecurringPaymentService(models.AbstractModel):
             unpaid = self.env["account.move"].search_count(
                 [
                     ("recurring_contract_id", "=", contract.id),
+                    # A former customer's debt never flags the contract.
+                    ("commercial_partner_id", "=", contract.commercial_partner_id.id),
                     ("recurring_charge_state", "in", ("failing", "given_up")),
                     ("payment_state", "in", ("not_paid", "partial")),
                     ("state", "=", "posted"),
@@ -422,6 +625,52 @@ class RecurringPaymentService(models.AbstractModel):
                 {"recurring_charge_state": False, "recurring_charge_retry_date": False}
             )
             self._clear_payment_failing(paid.recurring_contract_id)
+
+    @api.model
+    def _reopen_reversed_charges(self, date_ref=None):
+        """Charges whose payment was cancelled, reset to draft or reversed
+        afterwards (a chargeback booked by the accountant): the invoice is
+        open again, so it goes back to the retries and dunning, with the
+        flag and the email, as a failed charge on the company's date."""
+        invoices = self._lock_invoices(
+            self.env["account.move"].search(
+                [
+                    ("recurring_charge_state", "=", "done"),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "in", OPEN_PAYMENT_STATES),
+                ],
+                order="id",
+                limit=self._get_batch_size(),
+            )
+        )
+        for invoice in invoices:
+            attempt = invoice.recurring_payment_attempt_ids.filtered(
+                lambda a: a.state == "done"
+            )[:1]
+            if not attempt:
+                invoice.recurring_charge_state = False
+                continue
+            today = date_ref or invoice.company_id._get_recurring_today()
+            attempt.write(
+                {
+                    "state": "reversed",
+                    "reversal_date": today,
+                    "message": _("The payment of the charge was cancelled."),
+                }
+            )
+            self._schedule_retry(attempt)
+
+    @api.model
+    def _is_current_customer_invoice(self, invoice):
+        """Pausing or closing a contract for an unpaid invoice is for the
+        debt of its current customer only: after a change of customer, the
+        former one's invoices stay theirs (reminded, never charged to the
+        new customer) and never stop the new customer's contract."""
+        return (
+            invoice.commercial_partner_id
+            == invoice.recurring_contract_id.commercial_partner_id
+        )
 
     @api.model
     def _apply_dunning_outcome(self, contract, action, date_ref):
@@ -469,9 +718,10 @@ class RecurringPaymentService(models.AbstractModel):
 
     @api.model
     def _apply_unpaid_policy(self, date_ref=None):
-        """Reminders of overdue invoices of contracts without a saved
-        payment method, then pause or close after the company's number of
-        days overdue."""
+        """Reminders of overdue invoices not charged automatically (no saved
+        payment method, or one of another customer), then pause or close
+        after the company's number of days overdue, for the debt of the
+        contract's current customer only."""
         for company in self.env.companies:
             reminder_days = dunning.parse_days(company.recurring_unpaid_reminder_days)
             action = company.recurring_unpaid_action
@@ -485,7 +735,11 @@ class RecurringPaymentService(models.AbstractModel):
                     ("state", "=", "posted"),
                     ("payment_state", "in", ("not_paid", "partial")),
                     ("recurring_contract_id", "!=", False),
+                    # Not charged automatically: no saved payment method, or
+                    # one of another customer (the contract changed hands).
+                    "|",
                     ("recurring_contract_id.payment_token_id", "=", False),
+                    ("recurring_token_matches", "=", False),
                     ("invoice_date_due", "<", today),
                 ]
             )
@@ -499,7 +753,11 @@ class RecurringPaymentService(models.AbstractModel):
                         invoice, "recurring_billing.mail_template_payment_reminder"
                     )
                 contract = invoice.recurring_contract_id
-                if action != "none" and dunning.overdue_action_due(
-                    due, today, company.recurring_unpaid_action_days
+                if (
+                    action != "none"
+                    and self._is_current_customer_invoice(invoice)
+                    and dunning.overdue_action_due(
+                        due, today, company.recurring_unpaid_action_days
+                    )
                 ):
                     self._apply_dunning_outcome(contract, action, today)

@@ -101,6 +101,11 @@ class RecurringBillingEngine(models.AbstractModel):
             raise RetryableJobError(
                 str(error), seconds=random.randint(5, 30), ignore_retry=False
             ) from error
+        if any(move.state == "posted" for move in moves):
+            # The charging scheduled action runs once this job commits the
+            # invoices it posted, not when the jobs were enqueued (nothing
+            # was posted then): never in the posting transaction.
+            self.env["recurring.payment.service"]._trigger_charging()
         if contracts and self.env["recurring.contract"].search_count(
             expression.AND([self._get_due_domain(day), [("id", "in", contracts.ids)]]),
             limit=1,
