@@ -22,3 +22,5 @@ from . import test_payment_portal
 from . import test_company_date
 from . import test_workspace
 from . import test_house_rules
+from . import test_contract_lives
+from . import test_contract_lives_regressions
