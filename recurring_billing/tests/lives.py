@@ -9,6 +9,7 @@ Dates: the simulated today starts on ``FIRST_DAY`` and only moves forward
 (``bill``); every step passes its date explicitly, never the clock.
 """
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -22,6 +23,10 @@ from . import oracle
 from .common import RecurringBillingCommon
 
 FIRST_DAY = date(2025, 1, 1)
+# Invariants left out of a run (comma-separated: money, usage, credits,
+# usage_once, forecast, amount_per_period, mrr), to look past a defect found
+# and not fixed yet (make fuzz ARGS="--skip-checks mrr").
+SKIPPED_CHECKS = set(filter(None, os.environ.get("RB_FUZZ_SKIP_CHECKS", "").split(",")))
 ONE_DAY = timedelta(days=1)
 
 
@@ -446,6 +451,31 @@ class ContractLives:
         move.recurring_period_id.action_void()
         return move
 
+    def cancel_invoice(self, which, pick):
+        """Cancel a posted invoice of the contract (its period stays billed
+        until a billing manager voids it, rule 6)."""
+        life = self.pick(which)
+        moves = life.contract.invoice_ids.filtered(
+            lambda m: m.state == "posted" and m.move_type == "out_invoice"
+        ).sorted("id")
+        if not moves:
+            return None
+        move = moves[pick % len(moves)]
+        move.button_cancel()
+        return move
+
+    def void_period(self, which, pick):
+        """A billing manager voids a period whose invoice is cancelled."""
+        life = self.pick(which)
+        rows = life.contract.period_ids.filtered(
+            lambda p: p.state == "invoiced" and p.move_id.state == "cancel"
+        ).sorted("id")
+        if not rows:
+            return None
+        row = rows[pick % len(rows)]
+        row.action_void()
+        return row
+
     def toggle_prorate(self, which):
         life = self.pick(which)
         if not self.editable(life):
@@ -491,6 +521,8 @@ class ContractLives:
         """After a run on today: per period, posted invoices minus credit
         notes = what the oracle says is owed when its invoice date has
         passed, nothing before (fixed lines)."""
+        if "money" in SKIPPED_CHECKS:
+            return
         model = life.model
         billed = defaultdict(float)
         count = defaultdict(int)
@@ -499,6 +531,13 @@ class ContractLives:
                 continue
             billed[line.recurring_date_start] += sign * line.price_subtotal
             count[line.recurring_date_start] += 1
+        # A period whose invoice is cancelled stays billed until a billing
+        # manager voids it (rule 6): its money is not settled meanwhile.
+        waiting = set(
+            life.contract.period_ids.filtered(
+                lambda p: p.state == "invoiced" and p.move_id.state == "cancel"
+            ).mapped("date_start")
+        )
         expected = {}
         for index in model.periods(self.today):
             start = model.period_start(index)
@@ -507,7 +546,7 @@ class ContractLives:
                 if model.invoice_date(index) <= self.today
                 else 0.0
             )
-        for start in sorted(set(billed) | set(expected)):
+        for start in sorted((set(billed) | set(expected)) - waiting):
             got, want = billed.get(start, 0.0), expected.get(start, 0.0)
             tolerance = 0.01 * max(1, count[start], len(model.lines)) + 1e-6
             if abs(got - want) > tolerance:
@@ -520,6 +559,8 @@ class ContractLives:
         """After a run: the usage of each period is billed once, never more
         than the rules say, all of it once its invoice is out; no record is
         left pending once a later invoice carried its period."""
+        if "usage" in SKIPPED_CHECKS:
+            return
         model = life.model
         if not model.usage_chains():
             return
@@ -590,6 +631,8 @@ class ContractLives:
     def check_credits(self):
         """A credit note only against a posted invoice of the same period,
         never more than it billed."""
+        if "credits" in SKIPPED_CHECKS:
+            return
         for life in self.contracts:
             invoiced = defaultdict(float)
             credited = defaultdict(float)
@@ -611,6 +654,8 @@ class ContractLives:
 
     def check_usage_once(self):
         """Each usage record is billed by at most one live invoice line."""
+        if "usage_once" in SKIPPED_CHECKS:
+            return
         for life in self.contracts:
             for record in life.contract.usage_ids.filtered("move_line_id"):
                 move = record.move_line_id.move_id
@@ -620,6 +665,8 @@ class ContractLives:
     def check_forecast(self):
         """The forecast of the next periods is what the rules bill for them,
         untaxed; the Amount per Period is the next full period's."""
+        if "forecast" in SKIPPED_CHECKS:
+            return
         for life in self.contracts:
             contract, model = life.contract, life.model
             if contract.state == "closed":
@@ -639,14 +686,42 @@ class ContractLives:
                         f"{contract.name}: forecast for the period from {start} "
                         f"says {item.amount_untaxed:.2f}, the rules bill {want:.2f}"
                     )
+            self.check_forecast_report(life)
             if forecast:
                 self.check_amount_per_period(
                     life, model.index_of(forecast[0].period.date_start)
                 )
 
+    def check_forecast_report(self, life):
+        """The revenue forecast (report and dashboard) says, per period, the
+        untaxed amount the rules bill for it, in the contract's currency."""
+        if "forecast" in SKIPPED_CHECKS:
+            return
+        contract, model = life.contract, life.model
+        rows = self.env["recurring.forecast.line"]._prepare_contract_rows(
+            contract, self.today, self.today + timedelta(days=120)
+        )
+        amounts = defaultdict(float)
+        for row in rows:
+            amounts[row["period_start"]] += row["amount_currency"]
+        for start, got in amounts.items():
+            index = model.index_of(start)
+            want = (
+                model.fixed_owed_untaxed(index)
+                if model.period(index) and model.period_start(index) == start
+                else 0.0
+            )
+            if abs(got - want) > 0.01 * len(model.lines) + 1e-6:
+                self.fail(
+                    f"{contract.name}: the revenue forecast for the period from "
+                    f"{start} says {got:.2f}, the rules bill {want:.2f} untaxed"
+                )
+
     def check_amount_per_period(self, life, index):
         """What the customer is told per period (form, portal, PDF, reminder)
         = the next invoice, when that one is a full period of whole lines."""
+        if "amount_per_period" in SKIPPED_CHECKS:
+            return
         model = life.model
         start, full_end, cut_end = model.period(index)
         fixed = [line for line in model.lines.values() if not line.usage]
@@ -674,6 +749,8 @@ class ContractLives:
     def check_mrr(self):
         """Each MRR movement says the MRR the rules give on its day, for the
         customer of that day, and the movements follow every change."""
+        if "mrr" in SKIPPED_CHECKS:
+            return
         for life in self.contracts:
             model = life.model
             movements = life.contract.mrr_movement_ids.sorted(lambda m: (m.date, m.id))

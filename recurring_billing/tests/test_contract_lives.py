@@ -30,6 +30,18 @@ from odoo.tests import tagged
 from .lives import ContractLives, ContractLivesCommon
 
 MAX_CONTRACTS = 3
+# Rules left out of a run (comma-separated names, e.g. "pause,renew"): to look
+# past a defect already found while it is not fixed yet (make fuzz --skip).
+SKIPPED = set(filter(None, os.environ.get("RB_FUZZ_SKIP_RULES", "").split(",")))
+
+
+def allowed(name, needs_contract=True):
+    """Precondition of a rule: not skipped, and a contract to act on."""
+    return lambda self: name not in SKIPPED and (
+        not needs_contract or bool(self.lives.contracts)
+    )
+
+
 RULES = [("monthly", 1), ("monthly", 3), ("yearly", 1), ("weekly", 2), ("daily", 10)]
 
 
@@ -77,7 +89,10 @@ class ContractLivesMachine(RuleBasedStateMachine):
 
     # -- rules ---------------------------------------------------------
 
-    @precondition(lambda self: len(self.lives.contracts) < MAX_CONTRACTS)
+    @precondition(
+        lambda self: "start" not in SKIPPED
+        and len(self.lives.contracts) < MAX_CONTRACTS
+    )
     @rule(
         offset=st.integers(-40, 20),
         recurrence=st.sampled_from(RULES),
@@ -102,11 +117,12 @@ class ContractLivesMachine(RuleBasedStateMachine):
     def start(self, **kwargs):
         self.lives.start(**kwargs)
 
+    @precondition(allowed("bill", needs_contract=False))
     @rule(days=st.integers(0, 70))
     def bill(self, days):
         self.lives.bill(days)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("change_line"))
     @rule(
         which=st.integers(0, 20),
         line=st.integers(0, 20),
@@ -117,7 +133,7 @@ class ContractLivesMachine(RuleBasedStateMachine):
     def change_line(self, which, line, offset, price, quantity):
         self.lives.change_line(which, line, offset, price, quantity)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("add_line"))
     @rule(
         which=st.integers(0, 20),
         offset=st.integers(-40, 40),
@@ -126,19 +142,19 @@ class ContractLivesMachine(RuleBasedStateMachine):
     def add_line(self, which, offset, price):
         self.lives.add_line(which, offset, price)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("end_line"))
     @rule(
         which=st.integers(0, 20), line=st.integers(0, 20), offset=st.integers(-40, 40)
     )
     def end_line(self, which, line, offset):
         self.lives.end_line(which, line, offset)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("rewrite_unit"))
     @rule(which=st.integers(0, 20), line=st.integers(0, 20))
     def rewrite_unit(self, which, line):
         self.lives.rewrite_unit(which, line)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("record_usage"))
     @rule(
         which=st.integers(0, 20),
         offset=st.integers(-70, 0),
@@ -148,39 +164,49 @@ class ContractLivesMachine(RuleBasedStateMachine):
     def record_usage(self, which, offset, quantity, duplicate):
         self.lives.record_usage(which, offset, quantity, duplicate)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("pause"))
     @rule(which=st.integers(0, 20), offset=st.integers(-30, 30))
     def pause(self, which, offset):
         self.lives.pause(which, offset)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("resume"))
     @rule(which=st.integers(0, 20), offset=st.integers(-10, 40))
     def resume(self, which, offset):
         self.lives.resume(which, offset)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("close"))
     @rule(
         which=st.integers(0, 20), offset=st.integers(0, 40), respect_terms=st.booleans()
     )
     def close(self, which, offset, respect_terms):
         self.lives.close(which, offset, respect_terms)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("renew"))
     @rule(which=st.integers(0, 20), months=st.integers(1, 3))
     def renew(self, which, months):
         self.lives.renew(which, months)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("cancel_and_void"))
     @rule(which=st.integers(0, 20), pick=st.integers(0, 20))
     def cancel_and_void(self, which, pick):
         self.lives.cancel_and_void(which, pick)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("cancel_invoice"))
+    @rule(which=st.integers(0, 20), pick=st.integers(0, 20))
+    def cancel_invoice(self, which, pick):
+        self.lives.cancel_invoice(which, pick)
+
+    @precondition(allowed("void_period"))
+    @rule(which=st.integers(0, 20), pick=st.integers(0, 20))
+    def void_period(self, which, pick):
+        self.lives.void_period(which, pick)
+
+    @precondition(allowed("toggle_prorate"))
     @rule(which=st.integers(0, 20))
     def toggle_prorate(self, which):
         self.lives.toggle_prorate(which)
 
-    @precondition(lambda self: self.lives.contracts)
+    @precondition(allowed("change_customer"))
     @rule(which=st.integers(0, 20))
     def change_customer(self, which):
         self.lives.change_customer(which)

@@ -53,6 +53,134 @@ class TestContractLivesRegressions(ContractLivesCommon):
         # from 2025-04-01) bills 200.00".
         self.check_all()
 
+    # Each test below: the steps of a shrunk failing example, then every
+    # invariant checked; the comment says what the old code broke.
+
+    def test_future_pause_does_not_stop_billing_before_it(self):
+        """A pause dated in the future: the periods before it are billed."""
+        lives = self.lives
+        lives.start(offset=0, price=10000)
+        lives.pause(0, 45)
+        lives.bill(0)
+        lives.bill(31)  # the period from 1 February, before the pause
+        self.check_all()
+
+    def test_renew_after_a_close_while_paused_bills_again(self):
+        """Closed while paused, then renewed: the renewal bills."""
+        lives = self.lives
+        lives.start(offset=0, price=10000)
+        lives.bill(0)
+        lives.pause(0, 5)
+        lives.close(0, 10)
+        lives.bill(40)
+        lives.renew(0, 2)
+        lives.bill(31)
+        self.check_all()
+
+    def test_close_does_not_credit_a_cancelled_invoice(self):
+        """An invoice cancelled and its period voided, then a prorated close:
+        the credit is never against the cancelled invoice."""
+        lives = self.lives
+        lives.start(offset=0, prorate=True, price=10000)
+        lives.bill(0)
+        lives.cancel_invoice(0, 0)
+        lives.close(0, 10)
+        lives.bill(0)
+        lives.void_period(0, 0)
+        lives.bill(0)
+        self.check_all()
+
+    def test_rewriting_the_unit_does_not_reprice_billed_periods(self):
+        """The same unit written again on a billed line: nothing changes."""
+        lives = self.lives
+        lives.start(offset=-40, price=12345)
+        lives.bill(0)
+        lives.rewrite_unit(0, 0)
+        lives.bill(31)
+        self.check_all()
+
+    def test_ticking_prorate_does_not_reprice_history(self):
+        """Prorate ticked after a cut period was billed in full, then an
+        unrelated change: the billed period stands."""
+        lives = self.lives
+        lives.start(offset=0, price=10000)
+        lives.bill(0)
+        lives.pause(0, 10)
+        lives.resume(0, 15)
+        lives.bill(31)
+        lives.toggle_prorate(0)
+        lives.change_line(0, 0, 0, 20000, 1)
+        lives.bill(0)
+        self.check_all()
+
+    def test_auto_renewal_bills_one_full_period(self):
+        """A contract that renews itself bills the period its end date cuts
+        once, in full (prorated: not a cut period, then a top-up)."""
+        lives = self.lives
+        lives.start(offset=0, term_days=45, prorate=True, auto_renew=True)
+        lives.bill(0)
+        lives.bill(31)
+        self.check_all()
+
+    def test_forecast_of_a_tax_included_price_is_untaxed(self):
+        """242.00 with 21 % included: the forecast says 200.00 untaxed."""
+        lives = self.lives
+        lives.start(offset=0, price=24200, tax_included=True)
+        lives.bill(0)
+        self.check_all()
+
+    def test_customer_change_keeps_mrr_history(self):
+        """A running contract changes customer: past movements stay with the
+        old customer."""
+        lives = self.lives
+        lives.start(offset=-40, price=10000)
+        lives.bill(0)
+        lives.change_customer(0)
+        self.check_all()
+
+    def test_usage_recorded_before_a_line_change_is_billed(self):
+        """Usage in arrears, then Change gives the usage line a new price from
+        the first day of the period: the period's records are billed."""
+        lives = self.lives
+        lives.start(offset=-31, advance=False, usage=(5, 0, 0))
+        lives.bill(0)
+        lives.record_usage(0, 0, 2000)
+        lives.change_line(0, 1, 0, 0, 1)
+        lives.bill(31)
+        self.check_all()
+
+    def test_catch_up_bills_a_usage_minimum_once(self):
+        """A usage line with included units and a minimum billed two periods
+        late: each period's usage once."""
+        lives = self.lives
+        lives.start(offset=-70, advance=False, usage=(1, 100, 2000))
+        lives.record_usage(0, -65, 3000)
+        lives.bill(0)
+        self.check_all()
+
+    def test_mid_period_change_on_a_usage_line_gives_its_minimum_once(self):
+        """A Change in the middle of a period on a usage line with included
+        units and a minimum: one minimum and the included units once."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, usage=(1, 100, 2000))
+        lives.record_usage(0, 0, 150)
+        lives.change_line(0, 1, 15, 1, 1)
+        lives.bill(16)
+        lives.record_usage(0, 0, 150)
+        lives.bill(31)
+        self.check_all()
+
+    def test_usage_after_the_close_is_billed_or_refused(self):
+        """A record dated in the last period that arrives after the contract
+        closed: refused with a clear message, or billed; never left pending."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, usage=(5, 0, 0), term_days=30)
+        lives.bill(31)
+        lives.record_usage(0, -10, 100)
+        lives.bill(10)
+        self.check_all()
+
+
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
     """Defects of the same class that the machine does not reach: a sale
