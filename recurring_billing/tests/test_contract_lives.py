@@ -115,6 +115,11 @@ class ContractLivesMachine(RuleBasedStateMachine):
         ),
     )
     def start(self, **kwargs):
+        # Features of a new contract can be left out like rules
+        # ("auto_renew", "usage", "tax_included", "foreign", "prorate").
+        for feature in ("auto_renew", "usage", "tax_included", "foreign", "prorate"):
+            if feature in SKIPPED:
+                kwargs[feature] = None if feature == "usage" else False
         self.lives.start(**kwargs)
 
     @precondition(allowed("bill", needs_contract=False))
