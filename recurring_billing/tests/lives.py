@@ -316,9 +316,12 @@ class ContractLives:
         return line
 
     def rewrite_unit(self, which, line):
-        """Write a line's unit again (the same one): nothing changes."""
+        """Write a billed line's unit again (the same one): nothing changes
+        (a line never billed may follow its product, as on a sale order)."""
         life = self.pick(which)
-        if not self.editable(life):
+        if not self.editable(life) or not life.contract.period_ids.filtered(
+            lambda p: p.state == "invoiced"
+        ):
             return None
         line = self.line_of(life, line, usage=False)
         line.write({"product_uom_id": line.product_uom_id.id})
