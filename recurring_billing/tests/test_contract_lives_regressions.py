@@ -180,6 +180,50 @@ class TestContractLivesRegressions(ContractLivesCommon):
         lives.bill(10)
         self.check_all()
 
+    # Shrunk by Hypothesis from test_contract_lives (as printed, then checked
+    # with every invariant): the machine's own findings on the old code.
+
+    def test_machine_renew_after_pause_and_close_on_the_same_day(self):
+        """Old code: "forecast for the period from 2025-01-01 says 0.00, the
+        rules bill 10.00" (the pause never ends: nothing bills, ever)."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000)
+        lives.pause(0, 0)
+        lives.close(0, 0)
+        lives.renew(0, 1)
+        self.check_all()
+
+    def test_machine_auto_renewing_contract_ending_on_its_first_day(self):
+        """Old code: "forecast for the period from 2025-01-01 says 0.32, the
+        rules bill 10.00" (a contract that renews itself has no cut period)."""
+        lives = self.lives
+        lives.start(
+            offset=0,
+            advance=False,
+            auto_renew=True,
+            prorate=True,
+            term_days=0,
+            price=1000,
+        )
+        self.check_all()
+
+    def test_machine_customer_change_the_day_after_the_start(self):
+        """Old code: "MRR movement of 2024-12-31 moved to customer
+        partner_b"."""
+        lives = self.lives
+        lives.start(offset=-1, advance=False, price=1000)
+        lives.change_customer(0)
+        self.check_all()
+
+    def test_machine_unit_written_again(self):
+        """Old code (before the step needed a billed contract): "forecast for
+        the period from 2025-01-01 says 1000.00, the rules bill 10.00"."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000)
+        lives.bill(31)
+        lives.rewrite_unit(0, 0)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
