@@ -48,7 +48,7 @@ RULES = [("monthly", 1), ("monthly", 3), ("yearly", 1), ("weekly", 2), ("daily",
 def machine_settings():
     """CI: a fixed, derandomized run; ``make fuzz``: a seed and many examples,
     failures kept in the example database to replay first next time."""
-    examples = int(os.environ.get("RB_FUZZ_EXAMPLES") or 12)
+    examples = int(os.environ.get("RB_FUZZ_EXAMPLES") or 8)
     fuzz_seed = os.environ.get("RB_FUZZ_SEED")
     common = {
         "max_examples": examples,
