@@ -224,6 +224,27 @@ class TestContractLivesRegressions(ContractLivesCommon):
         lives.rewrite_unit(0, 0)
         self.check_all()
 
+    def test_machine_change_from_a_later_period(self):
+        """Old code: "Amount per Period says 54.28, the next invoice (period
+        from 2025-01-05) bills 49.28" (the ended line and its successor)."""
+        lives = self.lives
+        lives.start(
+            offset=4, advance=False, prorate=True, foreign=True, quantity=2, price=2464
+        )
+        lives.bill(0)
+        lives.bill(11)
+        lives.bill(15)
+        lives.change_line(0, 0, 30, 500, 1)
+        self.check_all()
+
+    def test_machine_line_added_from_the_next_period(self):
+        """Old code: "Amount per Period says 15.00, the next invoice (period
+        from 2025-01-01) bills 10.00" (a line starting after it counted)."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, recurrence=("daily", 10), price=1000)
+        lives.add_line(0, 10, 500)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
