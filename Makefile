@@ -1,7 +1,7 @@
 # recurring_billing: every target sets up what it needs (virtualenv, the
 # project's own PostgreSQL cluster, Debian packages when run as root).
 # Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18).
-.PHONY: demo test test-core lint faults host-tests bench bench-dashboard wheel clean upgrade-test wheel-test readme
+.PHONY: demo test test-core fuzz lint faults host-tests bench bench-dashboard wheel clean upgrade-test wheel-test readme
 
 demo:     ## fresh demo database, one billing run, summary, serve on :8069
 	bash scripts/demo.sh
@@ -11,6 +11,9 @@ test:     ## lint + install + the whole suite (pytest-odoo, tours) + faults + ho
 
 test-core: ## the schedule core's tests, without Odoo or a database
 	bash -c 'source scripts/lib.sh; ensure_venv; "$$PY" "$$ROOT/scripts/test_core.py"'
+
+fuzz:     ## the model-based test of contract lives, long run; ARGS="--examples 500 --seed 1"
+	bash scripts/fuzz.sh $(ARGS)
 
 lint:     ## pre-commit: ruff, ruff format, pylint-odoo mandatory checks
 	bash -c 'source scripts/lib.sh; ensure_venv; cd "$$ROOT"; .venv/bin/pre-commit run --all-files --show-diff-on-failure'

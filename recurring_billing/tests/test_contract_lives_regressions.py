@@ -1,0 +1,335 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The failing examples the state machine of ``test_contract_lives.py``
+found, shrunk by Hypothesis, as plain steps. Each step is done on the
+database and on the oracle; the invariants (``lives.py``) say what broke."""
+
+from datetime import date, datetime
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+
+from .lives import ContractLives, ContractLivesCommon
+
+
+@tagged("post_install", "-at_install")
+class TestContractLivesRegressions(ContractLivesCommon):
+    def setUp(self):
+        super().setUp()
+        self.lives = ContractLives(self)
+        self.addCleanup(self.lives.rollback)
+
+    def check_all(self):
+        self.lives.check_credits()
+        self.lives.check_usage_once()
+        self.lives.check_forecast()
+        self.lives.check_mrr()
+
+    def test_a_plain_monthly_life_holds(self):
+        """The harness itself: a monthly contract billed, paused, resumed and
+        closed, every invariant holding (this one passes on the old code)."""
+        lives = self.lives
+        life = lives.start(offset=0, prorate=True, price=10000)
+        lives.bill(0)
+        self.assertEqual(life.contract.invoice_ids.mapped("amount_untaxed"), [100.0])
+        lives.pause(0, 10)
+        lives.bill(31)
+        lives.resume(0, 5)
+        lives.close(0, 20)
+        lives.bill(40)
+        self.check_all()
+        self.assertEqual(life.contract.state, "closed")
+
+    def test_amount_per_period_after_a_change_is_the_next_invoice(self):
+        """Defect: Amount per Period adds up the ended line and its successor
+        (form, PDF, portal, reminder: about double the next invoice)."""
+        lives = self.lives
+        lives.start(offset=0, prorate=True, price=10000)
+        lives.bill(0)
+        lives.bill(31)
+        lives.change_line(0, 0, 10, 20000, 1)
+        # Old code: "Amount per Period says 300.00, the next invoice (period
+        # from 2025-04-01) bills 200.00".
+        self.check_all()
+
+    # Each test below: the steps of a shrunk failing example, then every
+    # invariant checked; the comment says what the old code broke.
+
+    def test_future_pause_does_not_stop_billing_before_it(self):
+        """A pause dated in the future: the periods before it are billed."""
+        lives = self.lives
+        lives.start(offset=0, price=10000)
+        lives.pause(0, 45)
+        lives.bill(0)
+        lives.bill(31)  # the period from 1 February, before the pause
+        self.check_all()
+
+    def test_renew_after_a_close_while_paused_bills_again(self):
+        """Closed while paused, then renewed: the renewal bills."""
+        lives = self.lives
+        lives.start(offset=0, price=10000)
+        lives.bill(0)
+        lives.pause(0, 5)
+        lives.close(0, 10)
+        lives.bill(40)
+        lives.renew(0, 2)
+        lives.bill(31)
+        self.check_all()
+
+    def test_close_does_not_credit_a_cancelled_invoice(self):
+        """An invoice cancelled and its period voided, then a prorated close:
+        the credit is never against the cancelled invoice."""
+        lives = self.lives
+        lives.start(offset=0, prorate=True, price=10000)
+        lives.bill(0)
+        lives.cancel_invoice(0, 0)
+        lives.close(0, 10)
+        lives.bill(0)
+        lives.void_period(0, 0)
+        lives.bill(0)
+        self.check_all()
+
+    def test_rewriting_the_unit_does_not_reprice_billed_periods(self):
+        """The same unit written again on a billed line: nothing changes."""
+        lives = self.lives
+        lives.start(offset=-40, price=12345)
+        lives.bill(0)
+        lives.rewrite_unit(0, 0)
+        lives.bill(31)
+        self.check_all()
+
+    def test_ticking_prorate_does_not_reprice_history(self):
+        """Prorate ticked after a cut period was billed in full, then an
+        unrelated change: the billed period stands."""
+        lives = self.lives
+        lives.start(offset=0, price=10000)
+        lives.bill(0)
+        lives.pause(0, 10)
+        lives.resume(0, 15)
+        lives.bill(31)
+        lives.toggle_prorate(0)
+        lives.change_line(0, 0, 0, 20000, 1)
+        lives.bill(0)
+        self.check_all()
+
+    def test_auto_renewal_bills_one_full_period(self):
+        """A contract that renews itself bills the period its end date cuts
+        once, in full (prorated: not a cut period, then a top-up)."""
+        lives = self.lives
+        lives.start(offset=0, term_days=45, prorate=True, auto_renew=True)
+        lives.bill(0)
+        lives.bill(31)
+        self.check_all()
+
+    def test_forecast_of_a_tax_included_price_is_untaxed(self):
+        """242.00 with 21 % included: the forecast says 200.00 untaxed."""
+        lives = self.lives
+        lives.start(offset=0, price=24200, tax_included=True)
+        lives.bill(0)
+        self.check_all()
+
+    def test_customer_change_keeps_mrr_history(self):
+        """A running contract changes customer: past movements stay with the
+        old customer."""
+        lives = self.lives
+        lives.start(offset=-40, price=10000)
+        lives.bill(0)
+        lives.change_customer(0)
+        self.check_all()
+
+    def test_usage_recorded_before_a_line_change_is_billed(self):
+        """Usage in arrears, then Change gives the usage line a new price from
+        the first day of the period: the period's records are billed."""
+        lives = self.lives
+        lives.start(offset=-31, advance=False, usage=(5, 0, 0))
+        lives.bill(0)
+        lives.record_usage(0, 0, 2000)
+        lives.change_line(0, 1, 0, 0, 1)
+        lives.bill(31)
+        self.check_all()
+
+    def test_catch_up_bills_a_usage_minimum_once(self):
+        """A usage line with included units and a minimum billed two periods
+        late: each period's usage once."""
+        lives = self.lives
+        lives.start(offset=-70, advance=False, usage=(1, 100, 2000))
+        lives.record_usage(0, -65, 3000)
+        lives.bill(0)
+        self.check_all()
+
+    def test_mid_period_change_on_a_usage_line_gives_its_minimum_once(self):
+        """A Change in the middle of a period on a usage line with included
+        units and a minimum: one minimum and the included units once."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, usage=(1, 100, 2000))
+        lives.record_usage(0, 0, 150)
+        lives.change_line(0, 1, 15, 1, 1)
+        lives.bill(16)
+        lives.record_usage(0, 0, 150)
+        lives.bill(31)
+        self.check_all()
+
+    def test_usage_after_the_close_is_billed_or_refused(self):
+        """A record dated in the last period that arrives after the contract
+        closed: refused with a clear message, or billed; never left pending."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, usage=(5, 0, 0), term_days=30)
+        lives.bill(31)
+        lives.record_usage(0, -10, 100)
+        lives.bill(10)
+        self.check_all()
+
+    # Shrunk by Hypothesis from test_contract_lives (as printed, then checked
+    # with every invariant): the machine's own findings on the old code.
+
+    def test_machine_renew_after_pause_and_close_on_the_same_day(self):
+        """Old code: "forecast for the period from 2025-01-01 says 0.00, the
+        rules bill 10.00" (the pause never ends: nothing bills, ever)."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000)
+        lives.pause(0, 0)
+        lives.close(0, 0)
+        lives.renew(0, 1)
+        self.check_all()
+
+    def test_machine_auto_renewing_contract_ending_on_its_first_day(self):
+        """Old code: "forecast for the period from 2025-01-01 says 0.32, the
+        rules bill 10.00" (a contract that renews itself has no cut period)."""
+        lives = self.lives
+        lives.start(
+            offset=0,
+            advance=False,
+            auto_renew=True,
+            prorate=True,
+            term_days=0,
+            price=1000,
+        )
+        self.check_all()
+
+    def test_machine_customer_change_the_day_after_the_start(self):
+        """Old code: "MRR movement of 2024-12-31 moved to customer
+        partner_b"."""
+        lives = self.lives
+        lives.start(offset=-1, advance=False, price=1000)
+        lives.change_customer(0)
+        self.check_all()
+
+    def test_machine_unit_written_again(self):
+        """Old code (before the step needed a billed contract): "forecast for
+        the period from 2025-01-01 says 1000.00, the rules bill 10.00"."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000)
+        lives.bill(31)
+        lives.rewrite_unit(0, 0)
+        self.check_all()
+
+    def test_machine_change_from_a_later_period(self):
+        """Old code: "Amount per Period says 54.28, the next invoice (period
+        from 2025-01-05) bills 49.28" (the ended line and its successor)."""
+        lives = self.lives
+        lives.start(
+            offset=4, advance=False, prorate=True, foreign=True, quantity=2, price=2464
+        )
+        lives.bill(0)
+        lives.bill(11)
+        lives.bill(15)
+        lives.change_line(0, 0, 30, 500, 1)
+        self.check_all()
+
+    def test_machine_line_added_from_the_next_period(self):
+        """Old code: "Amount per Period says 15.00, the next invoice (period
+        from 2025-01-01) bills 10.00" (a line starting after it counted)."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, recurrence=("daily", 10), price=1000)
+        lives.add_line(0, 10, 500)
+        self.check_all()
+
+
+@tagged("post_install", "-at_install")
+class TestContractLivesTargeted(ContractLivesCommon):
+    """Defects of the same class that the machine does not reach: a sale
+    order's life and the yearly price update (its anniversaries lie beyond
+    the few months a machine example lives)."""
+
+    def indexed_contract(self, usage=False):
+        lines = [
+            Command.create(
+                {"product_id": self.product_a.id, "quantity": 1, "price_unit": 1000.0}
+            )
+        ]
+        if usage:
+            lines.append(
+                Command.create(
+                    {
+                        "product_id": self.product_calls.id,
+                        "quantity_type": "usage",
+                        "price_unit": 1.0,
+                        "tax_ids": [Command.clear()],
+                    }
+                )
+            )
+        return self.create_contract(
+            start=date(2026, 1, 1),
+            lines=lines,
+            invoicing_mode="arrears",
+            indexation_method="fixed",
+            indexation_rate=3.0,
+        )
+
+    def test_price_update_bills_the_usage_of_its_first_period(self):
+        """A yearly price update on a usage line ends it and starts a copy at
+        the new price: the records of the first period at that price are
+        billed on its invoice (2,000 units at 1.03), none left to bill."""
+        contract = self.indexed_contract(usage=True)
+        self.bill(contract, date(2027, 1, 1))  # 2026, old prices
+        usage_line = contract.line_ids.filtered(
+            lambda line: line.quantity_type == "usage"
+        )
+        record = self.env["recurring.contract.usage"].create(
+            {
+                "line_id": usage_line.id,
+                "date": date(2027, 1, 15),
+                "quantity": 2000,
+                "reference": "jan-2027",
+            }
+        )
+        self.bill(contract, date(2027, 1, 1))  # applies the update
+        february = self.bill(contract, date(2027, 2, 1))
+        self.assertTrue(record.move_line_id, "the record must be billed")
+        self.assertEqual(february.amount_untaxed, 1030.0 + 2060.0)
+        january = contract.period_ids.filtered(
+            lambda p: p.date_start == date(2027, 1, 1)
+        )
+        self.assertEqual(january.mapped("state"), ["invoiced"])
+
+    def test_amount_per_period_after_a_price_update_is_the_new_price(self):
+        """After the yearly update the old line is ended: the Amount per
+        Period (form, PDF, portal, reminder) is the next invoice's."""
+        contract = self.indexed_contract()
+        self.bill(contract, date(2027, 1, 1))
+        self.bill(contract, date(2027, 2, 1))
+        self.assertEqual(contract._get_forecast_periods(1)[0].amount_untaxed, 1030.0)
+        self.assertEqual(contract.amount_untaxed, 1030.0)
+
+    def test_order_cancelled_on_its_confirmation_day_bills_nothing(self):
+        """A sale order cancelled the day it was confirmed: its contract never
+        billed anything and closes; no period is billed."""
+        product = self._create_product(
+            name="Hosting", lst_price=30.0, recurring_ok=True
+        )
+        with freeze_time("2026-03-01 10:00:00"):
+            order = self.env["sale.order"].create(
+                {
+                    "partner_id": self.partner_a.id,
+                    "commitment_date": datetime(2026, 3, 1, 9, 0),
+                    "order_line": [Command.create({"product_id": product.id})],
+                }
+            )
+            order.action_confirm()
+            contract = order.recurring_contract_ids
+            order.with_context(disable_cancel_warning=True).action_cancel()
+        moves = self.bill(contract, date(2026, 3, 2))
+        self.assertFalse(moves, "nothing was used: nothing is billed")
+        self.assertFalse(contract.exists() and contract.state == "running")
+        self.assertFalse(self.bill(contract.exists(), date(2026, 4, 1)))
