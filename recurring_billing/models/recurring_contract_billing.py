@@ -360,10 +360,8 @@ class RecurringContract(models.Model):
         credits nothing the customer owes."""
         self.ensure_one()
         return any(
-            row.state == "voided"
-            and row.kind == "period"
-            or row.state == "invoiced"
-            and row.move_id.state == "cancel"
+            (row.state == "voided" and row.kind == "period")
+            or (row.state == "invoiced" and row.move_id.state == "cancel")
             for row in self.period_ids
             if row.period_index == index
         )
