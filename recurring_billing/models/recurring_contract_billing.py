@@ -153,7 +153,11 @@ class RecurringContract(models.Model):
         are known only when the contract resumes (periods wholly inside the
         pause are then skipped, the one it resumes in billed by days)."""
         paused_from = self._get_paused_from()
-        return bool(paused_from and period.date_start >= paused_from)
+        if not paused_from:
+            # Paused with no open pause (a state written directly): nothing
+            # is billed until it resumes.
+            return self.state == "paused"
+        return period.date_start >= paused_from
 
     def _is_billed_now(self, period):
         """True when ``period`` (next in the schedule) is billed by the runs
