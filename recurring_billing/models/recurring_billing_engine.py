@@ -12,6 +12,7 @@ from odoo.osv import expression
 from ..core.plan import PlannedItem
 from ..tools import locking
 from ..tools.concurrency import CONCURRENCY_ERRORS
+from .selections import BILLING_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -126,10 +127,7 @@ class RecurringBillingEngine(models.AbstractModel):
         for contract in contracts:
             day = dates[contract.company_id]
             contract = contract.with_company(contract.company_id)
-            while contract.date_end < day:
-                contract.action_renew(
-                    months=contract.renewal_months, date_renew=contract.date_end
-                )
+            contract._renew_terms_due(day)
 
     @api.model
     def _get_due_domain(self, date_ref=None):
@@ -184,7 +182,7 @@ class RecurringBillingEngine(models.AbstractModel):
         ``account.move`` records created."""
         moves = self.env["account.move"]
         contracts = contracts.filtered(
-            lambda c: c.state == "running"
+            lambda c: c.state in BILLING_STATES
             or (c.adjustment_pending and c.state != "draft")
         )
         if not retry_failed:
@@ -219,7 +217,7 @@ class RecurringBillingEngine(models.AbstractModel):
             # periods due (a backlog) go round again; failed ones do not.
             todo = (
                 locked.filtered(
-                    lambda c: c.state == "running"
+                    lambda c: c.state in BILLING_STATES
                     and c.next_invoice_date
                     and c.next_invoice_date
                     <= (date_ref or c.company_id._get_recurring_today())
@@ -243,7 +241,7 @@ class RecurringBillingEngine(models.AbstractModel):
                 )
             )
         for contract in contracts:
-            if contract.state != "running":
+            if contract.state not in BILLING_STATES:
                 raise UserError(
                     _(
                         "Only a running contract can be invoiced (%(name)s).",
@@ -414,7 +412,7 @@ class RecurringBillingEngine(models.AbstractModel):
         those periods are billed at the new prices. Returns {contract:
         error} for the contracts a missing index value blocks."""
         errors = {}
-        for contract in contracts.filtered(lambda c: c.state == "running"):
+        for contract in contracts.filtered(lambda c: c.state in BILLING_STATES):
             periods = contract._get_due_periods(date_ref, limit=self._get_batch_size())
             blockers = contract._apply_price_updates(periods)
             if blockers:
@@ -428,8 +426,10 @@ class RecurringBillingEngine(models.AbstractModel):
         batch size in invoices (``core/plan.py``). Every amount comes from
         the contract's ``_get_line_amounts`` (the schedule core) and
         ``_get_usage_charges`` (the usage core). Reads only: the writes
-        come before (``_apply_price_updates``) and after."""
+        come before (automatic renewals, ``_apply_price_updates``) and
+        after."""
         budget = self._get_batch_size()
+        contracts._renew_terms_due(date_ref)
         plans, errors = [], self._apply_price_updates(contracts, date_ref)
         stale = self.env["recurring.contract"]
         # The usage of the whole batch: one grouped query.
@@ -445,15 +445,16 @@ class RecurringBillingEngine(models.AbstractModel):
                     PlannedItem.for_adjustment(period, differences)
                     for period, differences in contract._get_adjustments()
                 ]
-            if contract.state == "running":
+            if contract.state in BILLING_STATES:
                 for period in contract._get_due_periods(date_ref, limit=budget):
                     items.append(
                         PlannedItem.for_period(
                             period,
-                            contract._get_line_amounts(period),
+                            contract._get_amounts_owed(period),
                             contract._get_usage_charges(period, usage_groups),
                         )
                     )
+            if contract.state == "running":
                 final = not items and contract._get_final_usage_period()
                 if final and final.invoice_date <= date_ref:
                     # An advance contract's last usage: its own invoice.

@@ -7,12 +7,14 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
-# Fields that define the billing periods: they freeze once a period is billed.
+# Fields that define the billing periods and what a cut period owes: they
+# freeze once a period is billed.
 SCHEDULE_FIELDS = (
     "date_start",
     "recurring_interval",
     "recurring_rule_type",
     "invoicing_mode",
+    "prorate",
 )
 # What a closed contract keeps as it was billed: renew it (or void a period)
 # to reopen it first.
@@ -419,6 +421,8 @@ class RecurringContract(models.Model):
         "period_ids.state",
         "period_ids.period_index",
         "line_ids.quantity_type",
+        "suspension_ids.date_start",
+        "suspension_ids.date_end",
     )
     def _compute_next_dates(self):
         for contract in self:
@@ -429,13 +433,13 @@ class RecurringContract(models.Model):
                 period = contract._get_period(first.period_index)
             else:
                 period = next(contract._iter_periods(), None)
+            billed_now = period and contract._is_billed_now(period)
             if not period and contract.date_start:
                 # An advance contract's last usage, billed after its end.
                 period = contract._get_final_usage_period()
+                billed_now = period and contract.state == "running"
             contract.next_period_start = period and period.date_start
-            contract.next_invoice_date = (
-                period.invoice_date if period and contract.state == "running" else False
-            )
+            contract.next_invoice_date = billed_now and period.invoice_date
 
     @api.depends("line_ids.price_note")
     def _compute_has_price_conversion(self):
@@ -465,7 +469,7 @@ class RecurringContract(models.Model):
                 first = period and period.invoice_date
             today = contract.company_id._get_recurring_today()
             contract.has_due_periods = bool(
-                contract.state == "running"
+                contract.state in ("running", "paused")
                 and contract.id
                 and contract._get_due_periods(today, limit=1)
             )

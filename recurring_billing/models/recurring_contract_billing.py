@@ -10,6 +10,7 @@ from odoo.tools import format_date
 
 from ..core import schedule, usage
 from .recurring_contract import SCHEDULE_FIELDS
+from .selections import BILLING_STATES
 
 
 class RecurringContract(models.Model):
@@ -114,19 +115,56 @@ class RecurringContract(models.Model):
     def _get_due_periods(self, date_ref, limit=None):
         """Periods whose scheduled invoice date is on or before ``date_ref``
         and that are not billed yet, oldest first (voided periods first: they
-        are older than anything not yet in the ledger)."""
+        are older than anything not yet in the ledger). A pause only affects
+        the days from its date: the periods that start before it are due as
+        usual, those from it on wait for the contract to resume."""
         self.ensure_one()
         periods = [
             self._get_period(row.period_index)
             for row in self.period_ids.sorted("period_index")
             if row.state == "voided" and row.kind == "period"
         ]
-        periods = [p for p in periods if p and p.invoice_date <= date_ref]
+        periods = [
+            p
+            for p in periods
+            if p and p.invoice_date <= date_ref and not self._waits_for_resume(p)
+        ]
         for period in self._iter_periods():
-            if (limit and len(periods) >= limit) or period.invoice_date > date_ref:
+            if (
+                (limit and len(periods) >= limit)
+                or period.invoice_date > date_ref
+                or self._waits_for_resume(period)
+            ):
                 break
             periods.append(period)
         return periods[:limit] if limit else periods
+
+    def _get_paused_from(self):
+        """First day of the pause still open (the contract is paused until it
+        resumes), or None."""
+        self.ensure_one()
+        return min(
+            (s.date_start for s in self.suspension_ids if not s.date_end),
+            default=None,
+        )
+
+    def _waits_for_resume(self, period):
+        """True when ``period`` starts inside the open pause: the days it owes
+        are known only when the contract resumes (periods wholly inside the
+        pause are then skipped, the one it resumes in billed by days)."""
+        paused_from = self._get_paused_from()
+        if not paused_from:
+            # Paused with no open pause (a state written directly): nothing
+            # is billed until it resumes.
+            return self.state == "paused"
+        return period.date_start >= paused_from
+
+    def _is_billed_now(self, period):
+        """True when ``period`` (next in the schedule) is billed by the runs
+        now: the contract runs, or is paused from a later day (a pause dated
+        in the future stops nothing before its date)."""
+        self.ensure_one()
+        return self.state in BILLING_STATES and not self._waits_for_resume(period)
 
     def _get_forecast_periods(self, count=12):
         """The next ``count`` scheduled invoices with their untaxed amounts,
@@ -408,10 +446,9 @@ class RecurringContract(models.Model):
             off_windows = self._get_off_windows()
         adjustments = []
         for index, rows in sorted(rows_by_index.items()):
-            billed = {}
-            for row in rows:
-                for line_id, amount in (row.billed_amounts or {}).items():
-                    billed[int(line_id)] = billed.get(int(line_id), 0.0) + amount
+            if self._is_period_on_hold(index):
+                continue
+            billed = self._get_billed_by_line(rows)
             period = self._get_period(index, **overrides)
             due = self._get_line_amounts(period, off_windows) if period else {}
             # Keyed by the saved line's id: in an onchange (a dialog's summary
@@ -432,6 +469,50 @@ class RecurringContract(models.Model):
                 row = rows.filtered(lambda r: r.kind == "period")[:1] or rows[:1]
                 adjustments.append((period or row._get_as_period(), diffs))
         return adjustments
+
+    def _is_period_on_hold(self, index):
+        """True when period ``index`` waits for a billing manager: its invoice
+        (or one of its adjustments) is cancelled but not voided yet, or it is
+        voided and waits to be billed again. Nothing is credited or billed
+        against it meanwhile: a credit note against a cancelled invoice
+        credits nothing the customer owes."""
+        self.ensure_one()
+        return any(
+            (row.state == "voided" and row.kind == "period")
+            or (row.state == "invoiced" and row.move_id.state == "cancel")
+            for row in self.period_ids
+            if row.period_index == index
+        )
+
+    @api.model
+    def _get_billed_by_line(self, rows):
+        """{line id: amount} the ledger ``rows`` billed net (invoices minus
+        credit notes), before taxes."""
+        billed = defaultdict(float)
+        for row in rows:
+            for line_id, amount in (row.billed_amounts or {}).items():
+                billed[int(line_id)] += amount
+        return billed
+
+    def _get_amounts_owed(self, period):
+        """{line: amount} the invoice of a due ``period`` bills: what the
+        schedule core says is due, minus what the ledger still counts for it
+        (a voided period billed again keeps the credit notes and invoices
+        posted against it since: the period nets what it owes, once)."""
+        self.ensure_one()
+        due = self._get_line_amounts(period)
+        counted = self.period_ids.filtered(
+            lambda r: r.period_index == period.index and r.state == "invoiced"
+        )
+        if not counted:
+            return due
+        billed = self._get_billed_by_line(counted)
+        lines = self.line_ids.filtered(lambda line: line in due or line.id in billed)
+        owed = {
+            line: self.currency_id.round(due.get(line, 0.0) - billed.get(line.id, 0.0))
+            for line in lines
+        }
+        return {line: amount for line, amount in owed.items() if amount}
 
     def _flag_adjustments_from(self, day):
         """A change from ``day`` inside periods already billed: the next run
@@ -627,13 +708,14 @@ class RecurringContract(models.Model):
 
     @api.model
     def _get_contracts_to_invoice_domain(self, date_ref):
-        """Running contracts due on ``date_ref`` and contracts with an
+        """Running contracts due on ``date_ref`` (paused ones too, for the
+        periods before their pause) and contracts with an
         adjustment to bill, except those that failed on that day already
         (retried on the next run, or by 'Invoice now')."""
         return [
             "|",
             "&",
-            ("state", "=", "running"),
+            ("state", "in", BILLING_STATES),
             ("next_invoice_date", "<=", date_ref),
             "&",
             ("adjustment_pending", "=", True),

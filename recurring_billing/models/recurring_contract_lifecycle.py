@@ -140,6 +140,9 @@ class RecurringContract(models.Model):
             ):
                 vals["date_end"] = max(day, contract.date_start)
             contract.write(vals)
+            # A close ends the pause: a renewal later bills again from the
+            # renewal, as for any closed contract.
+            contract._end_open_pause(contract.date_end)
             owes = contract.state != "draft" and (
                 next(contract._iter_periods(), None) is not None
                 or contract.period_ids.filtered(lambda p: p.state == "voided")
@@ -173,6 +176,9 @@ class RecurringContract(models.Model):
                     )
                 )
             old_end = contract.date_end
+            if contract.state == "closed":
+                # Closed while paused before closes ended pauses.
+                contract._end_open_pause(old_end)
             if contract.state == "closed" and day > old_end + timedelta(1):
                 # sudo: see action_pause (write access checked above).
                 self.env["recurring.contract.suspension"].sudo().create(
@@ -202,6 +208,56 @@ class RecurringContract(models.Model):
                 )
             )
         return True
+
+    def _is_never_served(self):
+        """True when the contract has billed nothing (no ledger row, no usage
+        recorded) and today is not after its first day: stopped now, it
+        served nothing, so it owes nothing."""
+        self.ensure_one()
+        return bool(
+            self.state in ("running", "paused")
+            and not self.period_ids
+            and not self.line_ids.usage_ids
+            and self.company_id._get_recurring_today() <= self.date_start
+        )
+
+    def _end_open_pause(self, day):
+        """End the open pause on ``day``, its last day not billed (a pause
+        that would start after that day never happens). Write access to the
+        contract is checked by the caller (close, renew)."""
+        self.ensure_one()
+        # sudo: suspensions are written only by the lifecycle steps, for a
+        # contract the user may write (see action_pause).
+        pause = self.sudo().suspension_ids.filtered(lambda s: not s.date_end)
+        later = pause.filtered(lambda s: s.date_start > day)
+        later.unlink()
+        (pause - later).write({"date_end": day})
+
+    def _renew_terms_due(self, day):
+        """Renew the running contracts that renew themselves, before the
+        run of ``day`` bills them: while their term ended before ``day``, or
+        ends inside the period due on ``day``. That period is then billed
+        once, in full (as the forecast says), never cut by the old end date
+        and topped up after the renewal."""
+        for contract in self.filtered(
+            lambda c: c.state == "running" and c.auto_renew and c.date_end
+        ):
+            while contract._is_renewal_due(day):
+                contract.action_renew(
+                    months=contract.renewal_months, date_renew=contract.date_end
+                )
+
+    def _is_renewal_due(self, day):
+        self.ensure_one()
+        if self.date_end < day:
+            return True
+        period = next(self._iter_periods(), None)
+        # Cut by the end date: it ends before its full length.
+        return bool(
+            period
+            and period.invoice_date <= day
+            and period.date_end < period.full_date_end
+        )
 
     def _send_activation_notice(self):
         """Tell the customer what will be billed, how often and from when,

@@ -11,6 +11,7 @@ from ..core import schedule, usage
 # (change them from a date with _action_change, which ends the line).
 BILLED_LINE_FIELDS = {
     "product_id",
+    "product_uom_id",
     "quantity",
     "price_unit",
     "discount",
@@ -146,8 +147,32 @@ class RecurringContractLine(models.Model):
     @api.depends("product_id", "product_uom_id")
     def _compute_price_unit(self):
         # The mixin's: the base price above, converted to the contract's
-        # frequency for a recurring product priced for another one.
-        return super()._compute_price_unit()
+        # frequency for a recurring product priced for another one. A billed
+        # line keeps the price it billed (change it from a date instead).
+        billed = self.filtered(
+            lambda line: line._origin.id
+            and not line.display_type
+            and line._origin._is_billed()
+        )
+        return super(RecurringContractLine, self - billed)._compute_price_unit()
+
+    def _get_changed_fields(self, vals, field_names):
+        """Those of ``field_names`` that ``vals`` really changes on the line
+        (a form saves unchanged values too)."""
+        self.ensure_one()
+        changed = []
+        for name in field_names:
+            field = self._fields[name]
+            if name not in vals:
+                continue
+            if field.type in ("one2many", "many2many"):
+                if vals[name]:
+                    changed.append(name)
+            elif field.convert_to_write(self[name], self) != field.convert_to_write(
+                field.convert_to_cache(vals[name], self), self
+            ):
+                changed.append(name)
+        return changed
 
     @api.depends(
         "usage_ids.quantity",
@@ -279,17 +304,30 @@ class RecurringContractLine(models.Model):
     def write(self, vals):
         self._check_contract_open()
         frozen = BILLED_LINE_FIELDS & set(vals)
-        if frozen:
-            for line in self.filtered(lambda line: not line.display_type):
-                if line._is_billed():
+        billed = (
+            self.filtered(lambda line: not line.display_type and line._is_billed())
+            if frozen
+            else self.browse()
+        )
+        if billed:
+            for line in billed:
+                if line._get_changed_fields(vals, frozen):
                     raise UserError(
                         _(
                             "The line '%(line)s' is already billed: change its "
-                            "price, quantity or product from a date with "
+                            "price, quantity, unit or product from a date with "
                             "'Change', or end it on a date.",
                             line=line.name,
                         )
                     )
+            # A form saves unchanged values too: on a billed line they are
+            # left out, so that nothing computed from them (the price from
+            # the unit) is computed again.
+            (self - billed).write(vals)
+            rest = {name: value for name, value in vals.items() if name not in frozen}
+            if rest:
+                billed.write(rest)
+            return True
         res = super().write(vals)
         if {"date_start", "date_end"} & set(vals):
             self._flag_billed_contracts()
@@ -355,6 +393,13 @@ class RecurringContractLine(models.Model):
             )
         new_line = self.copy(
             {
+                # Computed fields are not copied: the copy keeps what the line
+                # bills unless ``vals`` changes it.
+                "name": self.name,
+                "quantity_type": self.quantity_type,
+                "price_unit": self.price_unit,
+                "product_uom_id": self.product_uom_id.id,
+                "tax_ids": [Command.set(self.tax_ids.ids)],
                 **vals,
                 "contract_id": self.contract_id.id,
                 "date_start": date_effective,

@@ -29,16 +29,23 @@ class SaleOrder(models.Model):
         return result
 
     def _cancel_recurring_contracts(self):
-        """A cancelled order stops its contracts: the drafts (never billed)
-        are deleted, the running and paused ones are closed on the cancel
-        date, with the reason "Sale order cancelled"."""
+        """A cancelled order stops its contracts: those that never served a
+        day (drafts, and contracts with nothing billed cancelled on or before
+        their first day) are deleted, so they bill nothing; the running and
+        paused ones are closed on the cancel date, with the reason "Sale
+        order cancelled"."""
         # sudo: cancelling the order decides for its contracts, whoever they
         # are assigned to (a salesperson may see only their own), and
         # salespeople may not delete contracts otherwise. Archived contracts
         # too: unarchived, they would bill again.
         contracts = self.sudo().with_context(active_test=False).recurring_contract_ids
-        to_close = contracts.filtered(lambda c: c.state in ("running", "paused"))
-        contracts.filtered(lambda c: c.state == "draft").unlink()
+        never_served = contracts.filtered(
+            lambda c: c.state == "draft" or c._is_never_served()
+        )
+        never_served.unlink()
+        to_close = (contracts - never_served).filtered(
+            lambda c: c.state in ("running", "paused")
+        )
         if not to_close:
             return
         reason = self.env.ref(

@@ -11,6 +11,9 @@ INVOICING_MODE_SELECTION = [
     ("advance", "In advance"),
     ("arrears", "In arrears"),
 ]
+# States in which the runs bill a contract: a paused one bills the periods
+# that start before its pause (a pause dated in the future).
+BILLING_STATES = ("running", "paused")
 INVOICE_ACTION_SELECTION = [
     ("draft", "Create draft"),
     ("post", "Post"),
