@@ -201,6 +201,88 @@ def late_charge(all_records, billed_records, pricing, rounding=0.01):
     return max(round_amount(now - before, rounding), 0.0)
 
 
+def _cost(units, pricing):
+    """Raw amount of the first ``units`` billable units (above the included
+    ones) at ``pricing``, per unit or by graduated tiers."""
+    if pricing.mode == "unit" or not pricing.tiers:
+        return units * pricing.price_unit
+    return _graduated(units, pricing.tiers)
+
+
+def _volume_price(units, tiers):
+    for up_to, price in tiers:
+        if up_to is None or units <= up_to:
+            return price
+    return 0.0
+
+
+def _segment_amount(first, last, total, pricing):
+    """Raw amount of the billable units from ``first`` to ``last`` (their
+    positions in the period, ``total`` billable units in all) at ``pricing``:
+    a graduated tier counts the period's units, not the segment's."""
+    if last <= first:
+        return 0.0
+    if pricing.mode == "volume" and pricing.tiers:
+        return (last - first) * _volume_price(total, pricing.tiers)
+    return _cost(last, pricing) - _cost(first, pricing)
+
+
+def period_charge(records, pricings, period_pricing, rounding=0.01):
+    """What a period bills when its records were priced by several pricings
+    (a line changed from a date inside the period): ``records`` are
+    ``(date, order, quantity, key)``, ``pricings`` {key: Pricing} the pricing
+    in force on each record's date, ``period_pricing`` gives the period's
+    aggregation, included units and minimum, applied once per period.
+
+    Summed usage: the included units go to the first units used (by date),
+    each unit above them at the price in force on its record's date, a tier
+    counting the period's units. A peak or a last value: at the price in
+    force on the date of the record that gives it. Rounded once.
+
+    >>> from datetime import date
+    >>> old, new = Pricing(included=500, price_unit=0.02), Pricing(
+    ...     included=500, price_unit=0.03, minimum=15.0)
+    >>> rows = [(date(2026, 6, 5), 1, 400.0, "old"),
+    ...         (date(2026, 6, 25), 2, 900.0, "new")]
+    >>> period_charge(rows, {"old": old, "new": new}, new)
+    24.0
+    >>> period_charge(rows[:1], {"old": old, "new": new}, new)
+    15.0
+    """
+    records = sorted(records, key=lambda r: (r[0], r[1]))
+    aggregation = period_pricing.aggregation
+    included = period_pricing.included or 0.0
+    amount = 0.0
+    if records and aggregation == "sum":
+        total = billable_units(sum(r[2] for r in records), included)
+        used = 0.0
+        for _day, _order, quantity, key in records:
+            first = billable_units(used, included)
+            used += quantity
+            last = billable_units(used, included)
+            amount += _segment_amount(first, last, total, pricings[key])
+    elif records:
+        if aggregation == "max":
+            peak = max(r[2] for r in records)
+            source = [r for r in records if r[2] == peak][-1]
+        else:
+            source = records[-1]
+        units = billable_units(source[2], included)
+        amount = _segment_amount(0.0, units, units, pricings[source[3]])
+    return round_amount(max(amount, period_pricing.minimum or 0.0), rounding)
+
+
+def late_period_charge(
+    all_records, billed_records, pricings, period_pricing, rounding=0.01
+):
+    """``late_charge`` for a period priced by several pricings
+    (``period_charge``): the period with every record, minus the period with
+    the records already billed; never negative."""
+    now = period_charge(all_records, pricings, period_pricing, rounding)
+    before = period_charge(billed_records, pricings, period_pricing, rounding)
+    return max(round_amount(now - before, rounding), 0.0)
+
+
 def period_index_of(anchor, rule, interval, day):
     """Index (0-based) of the period of the schedule anchored on ``anchor``
     that contains ``day`` (-1 before the anchor). Boundaries as in

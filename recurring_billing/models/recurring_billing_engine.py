@@ -446,12 +446,23 @@ class RecurringBillingEngine(models.AbstractModel):
                     for period, differences in contract._get_adjustments()
                 ]
             if contract.state in BILLING_STATES:
+                # A catch-up bills each usage period once: an item counts the
+                # usage of the items planned before it as billed.
+                planned_until = None
                 for period in contract._get_due_periods(date_ref, limit=budget):
                     items.append(
                         PlannedItem.for_period(
                             period,
                             contract._get_amounts_owed(period),
-                            contract._get_usage_charges(period, usage_groups),
+                            contract._get_usage_charges(
+                                period, usage_groups, planned_until=planned_until
+                            ),
+                        )
+                    )
+                    planned_until = max(
+                        filter(
+                            None,
+                            [planned_until, contract._get_usage_cutoff(period)],
                         )
                     )
             if contract.state == "running":

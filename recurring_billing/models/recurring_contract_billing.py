@@ -2,7 +2,7 @@
 import dataclasses
 import itertools
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odoo import Command, _, api, models
 from odoo.exceptions import UserError
@@ -234,39 +234,73 @@ class RecurringContract(models.Model):
             return period.date_start - timedelta(1)
         return period.date_end
 
-    def _get_usage_charges(self, period, usage_groups, kind="period"):
+    def _get_usage_families(self):
+        """{usage line: its family}: the line with the lines that continue
+        it or that it continues (``previous_line_id``, set by a change from
+        a date), oldest first. A family shares its usage records."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(
+            lambda line: line.quantity_type == "usage" and not line.display_type
+        )
+        families = defaultdict(lambda: lines.browse())
+        for line in lines:
+            root, seen = line, {line.id}
+            while (
+                root.previous_line_id in lines and root.previous_line_id.id not in seen
+            ):
+                root = root.previous_line_id
+                seen.add(root.id)
+            families[root] |= line
+        result = {}
+        for family in families.values():
+            family = family.sorted(
+                lambda line: (line.date_start or self.date_start or date.min, line.id)
+            )
+            result.update(dict.fromkeys(family, family))
+        return result
+
+    def _get_usage_charges(
+        self, period, usage_groups, kind="period", planned_until=None
+    ):
         """The usage charges (``core.usage`` ratings) the invoice of
         ``period`` carries: every record not billed yet up to its cutoff,
         late ones included; none when the contract has no usage line.
         ``usage_groups``: the batch's records, read by one grouped query
-        (``recurring.contract.usage._read_batch_usage``)."""
+        (``recurring.contract.usage._read_batch_usage``); ``planned_until``:
+        the last day whose usage an earlier item of the same plan bills (a
+        catch-up), counted as billed as if the ledger had it already."""
         self.ensure_one()
         if not self.line_ids.filtered(lambda line: line.quantity_type == "usage"):
             return ()
+        billed_until = max(
+            filter(None, [self._get_usage_billed_until(), planned_until]),
+            default=None,
+        )
         return tuple(
             self.env["recurring.contract.usage"]._rate_window(
-                self,
-                self._get_usage_cutoff(period, kind),
-                self._get_usage_billed_until(),
-                usage_groups,
+                self, self._get_usage_cutoff(period, kind), billed_until, usage_groups
             )
         )
 
     def _get_final_usage_period(self):
-        """The last period of an advance contract with a usage line, when its
-        usage is still to bill: no next period carries it, so a final usage
-        invoice does, the day after the end date. None otherwise."""
+        """The last period of a contract with a usage line, when usage is
+        still to bill once every period is: that of the last period of an
+        advance contract (no next period carries it), or late records. A
+        final usage invoice bills it, the day after the end date. None
+        otherwise."""
         self.ensure_one()
         if (
-            self.invoicing_mode != "advance"
-            or not self.date_end
+            not self.date_end
             or not self.date_start
             or not self.line_ids.filtered(lambda line: line.quantity_type == "usage")
             or next(self._iter_periods(), None) is not None
         ):
             return None
         billed_until = self._get_usage_billed_until()
-        if billed_until and billed_until >= self.date_end:
+        if (
+            self.invoicing_mode != "advance"
+            or (billed_until and billed_until >= self.date_end)
+        ) and not self._has_pending_usage():
             return None
         index = usage.period_index_of(
             self.date_start,
@@ -277,6 +311,24 @@ class RecurringContract(models.Model):
         period = self._get_period(index)
         return period and dataclasses.replace(
             period, invoice_date=self.date_end + timedelta(1)
+        )
+
+    def _has_pending_usage(self):
+        """True when a usage record dated within the contract is not billed
+        yet (a late record arriving after its period was billed)."""
+        self.ensure_one()
+        # sudo: counted to know whether an invoice is owed, never shown.
+        return bool(
+            self.env["recurring.contract.usage"]
+            .sudo()
+            .search_count(
+                [
+                    ("contract_id", "=", self.id),
+                    ("period_id", "=", False),
+                    ("date", "<=", self.date_end),
+                ],
+                limit=1,
+            )
         )
 
     def _get_period_amount(self, period, off_windows=None):

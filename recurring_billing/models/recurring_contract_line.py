@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import dataclasses
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
@@ -83,6 +84,18 @@ class RecurringContractLine(models.Model):
         comodel_name="recurring.contract.usage",
         inverse_name="line_id",
         string="Usage",
+    )
+    previous_line_id = fields.Many2one(
+        comodel_name="recurring.contract.line",
+        string="Continues",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The line this one continues from its start (a change from a "
+        "date, a yearly price update). A usage line and the lines continuing "
+        "it share their usage records: each is rated at the price in force on "
+        "its date, and a period gets its included units and minimum once.",
     )
     usage_current_quantity = fields.Float(
         string="Used this Period",
@@ -184,11 +197,15 @@ class RecurringContractLine(models.Model):
         "usage_tiers",
         "usage_minimum",
         "usage_aggregation",
+        "previous_line_id",
+        "date_start",
+        "date_end",
     )
     @api.depends_context("date_usage")
     def _compute_usage_current(self):
         """The current period's usage and its cost so far, rated by the same
-        core as the invoice (``date_usage`` in the context: another day)."""
+        core as the invoice (``date_usage`` in the context: another day):
+        shown on the line of its family that the invoice will name."""
         for line in self:
             line.usage_current_quantity = line.usage_current_amount = 0.0
             if line.quantity_type != "usage" or not line.contract_id.date_start:
@@ -197,18 +214,18 @@ class RecurringContractLine(models.Model):
                 self.env.context.get("date_usage")
                 or line.contract_id.company_id._get_recurring_today()
             )
-            if not period:
+            family = line._get_usage_family()
+            if not period or family._get_usage_line_of(period) != line:
                 continue
-            pricing = line._get_usage_pricing()
-            records = line.usage_ids.filtered(
+            records = family.usage_ids.filtered(
                 lambda u, p=period: p.date_start <= u.date <= p.date_end
             )
-            used = usage.aggregate(
-                [(u.date, u.id, u.quantity) for u in records], pricing.aggregation
+            rows = [(u.date, u.id, u.quantity, u.line_id.id) for u in records]
+            line.usage_current_quantity = usage.aggregate(
+                [row[:3] for row in rows], line.usage_aggregation
             )
-            line.usage_current_quantity = used
-            line.usage_current_amount = usage.charge(
-                used, pricing, line.contract_id.currency_id.rounding
+            line.usage_current_amount = family._rate_usage_rows(
+                rows, period, line.contract_id.currency_id.rounding
             )
 
     @api.depends(
@@ -405,6 +422,7 @@ class RecurringContractLine(models.Model):
                 "date_start": date_effective,
                 "date_end": self.date_end,
                 "sequence": self.sequence,
+                "previous_line_id": self.id,
             }
         )
         self.date_end = date_effective - timedelta(1)
@@ -466,6 +484,60 @@ class RecurringContractLine(models.Model):
             day,
         )
         return contract._get_period(index)
+
+    def _get_usage_family(self):
+        """The usage line ``self`` and the lines of its contract that
+        continue it or that it continues (``previous_line_id``), oldest
+        first: they share their usage records."""
+        self.ensure_one()
+        return self.contract_id._get_usage_families().get(self, self)
+
+    def _get_usage_line_of(self, period):
+        """The line of the family ``self`` in force at the end of ``period``
+        (the latest one covering it), or an empty recordset: it names the
+        period's invoice line and gives its included units and minimum."""
+        covering = self.filtered(lambda line: line._covers(period))
+        return covering[-1:] if covering else covering
+
+    def _get_usage_line_on(self, day):
+        """The line of the family ``self`` in force on ``day`` (the nearest
+        earlier one between two lines, the first one before them all)."""
+        contract = self[:1].contract_id
+        earlier = self.filtered(
+            lambda line: (line.date_start or contract.date_start) <= day
+        )
+        return earlier[-1:] or self[:1]
+
+    def _rate_usage_rows(self, rows, period, rounding, billed_rows=None, minimum=True):
+        """What the family ``self`` bills for ``period`` from ``rows``
+        ``(date, order, quantity, line id)``: each record at the pricing of
+        the line in force on its date, the period's included units and
+        minimum (those of the line in force at its end) once; no minimum
+        with ``minimum=False`` (a period wholly paused). With
+        ``billed_rows``: what the rows add to those already billed."""
+        period_line = self._get_usage_line_of(period) or self[-1:]
+        pricings = {line.id: line._get_usage_pricing() for line in self}
+        if not minimum:
+            pricings = {
+                key: dataclasses.replace(pricing, minimum=0.0)
+                for key, pricing in pricings.items()
+            }
+        by_day = {}
+
+        def keyed(selected):
+            result = []
+            for day, order, quantity, _line_id in selected:
+                if day not in by_day:
+                    by_day[day] = self._get_usage_line_on(day).id
+                result.append((day, order, quantity, by_day[day]))
+            return result
+
+        period_pricing = pricings[period_line.id]
+        if billed_rows is None:
+            return usage.period_charge(keyed(rows), pricings, period_pricing, rounding)
+        return usage.late_period_charge(
+            keyed(rows), keyed(billed_rows), pricings, period_pricing, rounding
+        )
 
     def _covers(self, period):
         """True when the line bills (part of) ``period``: within its dates."""

@@ -7,7 +7,7 @@ from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from ..core import schedule, usage
 
@@ -27,6 +27,7 @@ class UsageGroup:
     last: float
     billed: bool
     ids: list = field(default_factory=list)
+    line_id: int = 0
 
     def value(self, aggregation):
         return {"sum": self.total, "max": self.peak, "last": self.last}[aggregation]
@@ -157,8 +158,14 @@ class RecurringContractUsage(models.Model):
                         reference=record.reference,
                     )
                 )
-            start = line.date_start or contract.date_start
-            end = min(filter(None, [line.date_end, contract.date_end]), default=None)
+            # Within the dates of the line's family: a record sent to a line
+            # after a change from a date belongs to the line continuing it.
+            family = line._get_usage_family()
+            starts = [ln.date_start or contract.date_start for ln in family]
+            start = min(filter(None, starts), default=None)
+            ends = [ln.date_end for ln in family]
+            end = None if not all(ends) else max(ends)
+            end = min(filter(None, [end, contract.date_end]), default=None)
             if (start and record.date < start) or (end and record.date > end):
                 raise ValidationError(
                     _(
@@ -170,6 +177,19 @@ class RecurringContractUsage(models.Model):
                         contract=contract.name,
                     )
                 )
+            if contract.state == "closed" and not record.period_id:
+                # Nothing bills a closed contract again: refused rather than
+                # kept "To Bill" forever.
+                raise ValidationError(
+                    _(
+                        "Contract %(contract)s is closed: no invoice would bill "
+                        "the usage %(reference)s dated %(date)s. Renew the "
+                        "contract to bill it.",
+                        contract=contract.name,
+                        reference=record.reference,
+                        date=format_date(self.env, record.date),
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -178,17 +198,35 @@ class RecurringContractUsage(models.Model):
 
     @api.model
     def _check_new_references(self, vals_list):
-        """A clear error for a reference already recorded on its line (the
-        unique index still decides under concurrency; this says it in words
-        for forms, RPC and imports). One query for the whole list."""
-        pairs = [(vals.get("line_id"), vals.get("reference")) for vals in vals_list]
+        """A clear error for a reference already recorded on its line or on
+        a line of its family (the unique index still decides under
+        concurrency on one line; this says it in words for forms, RPC and
+        imports). One query for the whole list."""
+        # sudo: to refuse a duplicate, not to show it.
+        Line = self.env["recurring.contract.line"].sudo()
+        family_of = {}
+
+        def family_key(line_id):
+            if line_id not in family_of:
+                line = Line.browse(line_id).exists()
+                family = line._get_usage_family() if line else line
+                for member in family:
+                    family_of[member.id] = family[:1].id
+                family_of.setdefault(line_id, line_id)
+            return family_of[line_id]
+
+        pairs = [
+            (family_key(vals.get("line_id")), vals.get("reference"))
+            for vals in vals_list
+        ]
+        line_ids = [line_id for line_id in family_of if line_id]
         seen = set()
         existing = {
-            (record.line_id.id, record.reference)
-            for record in self.sudo().search(  # sudo: to refuse, not to show
+            (family_key(record.line_id.id), record.reference)
+            for record in self.sudo().search(
                 [
-                    ("line_id", "in", [line for line, _ref in pairs if line]),
-                    ("reference", "in", [ref for _line, ref in pairs if ref]),
+                    ("line_id", "in", line_ids),
+                    ("reference", "in", [ref for _key, ref in pairs if ref]),
                 ]
             )
         }
@@ -229,9 +267,12 @@ class RecurringContractUsage(models.Model):
         if isinstance(vals_list, dict):
             vals_list = [vals_list]
         ids = []
+        Line = self.env["recurring.contract.line"]
         for vals in vals_list:
+            line = Line.browse(vals.get("line_id")).exists()
+            family = line._get_usage_family() if line else line
             domain = [
-                ("line_id", "=", vals.get("line_id")),
+                ("line_id", "in", family.ids or [vals.get("line_id")]),
                 ("reference", "=", vals.get("reference")),
             ]
             existing = self.search(domain, limit=1)
@@ -265,15 +306,15 @@ class RecurringContractUsage(models.Model):
             self.env["recurring.contract.line"],
             self.env["recurring.contract"],
         )
-        # Per line, from the first day not billed yet, and the billed records
-        # of the period it falls in (a period starts at most one period
-        # length before any of its days): late records are rated with their
-        # period's billed ones.
+        # Per contract, from the first day not billed yet, and the billed
+        # records of the period it falls in (a period starts at most one
+        # period length before any of its days): late records are rated with
+        # their period's billed ones, those of every line of their family.
         self.env.cr.execute(
             SQL(
                 """
                 WITH bounds AS (
-                    SELECT p.line_id,
+                    SELECT l.contract_id,
                            (MIN(p.date) - c.recurring_interval * CASE
                                c.recurring_rule_type
                                WHEN 'daily' THEN interval '1 day'
@@ -284,14 +325,18 @@ class RecurringContractUsage(models.Model):
                       JOIN %(lines)s l ON l.id = p.line_id
                       JOIN %(contracts)s c ON c.id = l.contract_id
                      WHERE p.line_id IN %(line_ids)s AND p.period_id IS NULL
-                  GROUP BY p.line_id, c.recurring_interval, c.recurring_rule_type
+                  GROUP BY l.contract_id, c.recurring_interval,
+                           c.recurring_rule_type
                 )
                 SELECT u.line_id, u.date, u.period_id IS NOT NULL AS billed,
                        SUM(u.quantity), MAX(u.quantity),
                        (ARRAY_AGG(u.quantity ORDER BY u.id DESC))[1],
                        MAX(u.id), ARRAY_AGG(u.id ORDER BY u.id)
                   FROM %(table)s u
-                  JOIN bounds b ON b.line_id = u.line_id AND u.date >= b.since
+                  JOIN %(lines)s l ON l.id = u.line_id
+                  JOIN bounds b ON b.contract_id = l.contract_id
+                                AND u.date >= b.since
+                 WHERE u.line_id IN %(line_ids)s
               GROUP BY u.line_id, u.date, u.period_id IS NOT NULL
               ORDER BY u.line_id, u.date
                 """,
@@ -313,7 +358,7 @@ class RecurringContractUsage(models.Model):
             ids,
         ) in self.env.cr.fetchall():
             groups[line_id].append(
-                UsageGroup(day, order, total, peak, last, billed, list(ids))
+                UsageGroup(day, order, total, peak, last, billed, list(ids), line_id)
             )
         return groups
 
@@ -321,20 +366,25 @@ class RecurringContractUsage(models.Model):
     def _rate_window(self, contract, cutoff, billed_until, groups_by_line):
         """The usage charges of ``contract`` for records dated up to
         ``cutoff``, its usage being billed up to ``billed_until`` (or None):
-        one charge per usage line and usage period, the period's own
-        included units, tiers and minimum (a period billed before is rated
-        again with its late records, minus what it billed). The groups used
-        are marked billed in ``groups_by_line``, so that a later period of
-        the same batch does not bill them again."""
+        one charge per usage line family (a line and the lines continuing
+        it) and usage period, the period's own included units, tiers and
+        minimum, once (a period billed before is rated again with its late
+        records, minus what it billed). The groups used are marked billed in
+        ``groups_by_line``, so that a later period of the same batch does not
+        bill them again."""
         charges = []
         rounding = contract.currency_id.rounding
         args = (contract.date_start, contract.recurring_rule_type)
         interval = contract.recurring_interval
-        for line in contract.line_ids:
-            if line.display_type or line.quantity_type != "usage":
-                continue
-            pricing = line._get_usage_pricing()
-            groups = groups_by_line.get(line.id, [])
+        off_windows = contract._get_off_windows()
+        families = []
+        for family in contract._get_usage_families().values():
+            if family not in families:
+                families.append(family)
+        for family in families:
+            groups = [
+                group for line in family for group in groups_by_line.get(line.id, [])
+            ]
             by_period = defaultdict(list)
             for group in groups:
                 if group.day <= cutoff:
@@ -346,23 +396,26 @@ class RecurringContractUsage(models.Model):
                 if any(not g.billed for g in period_groups)
             }
             # Periods billed for the first time bill their minimum even
-            # without any record (within the line's own dates).
+            # without any record (within the lines' own dates).
             first = usage.period_index_of(
                 *args,
                 interval,
                 billed_until + timedelta(1) if billed_until else args[0],
             )
             last = usage.period_index_of(*args, interval, cutoff)
-            if pricing.minimum:
+            if any(line.usage_minimum for line in family):
                 todo.update(range(max(first, 0), last + 1))
             for index in sorted(todo):
                 period = contract._get_period(index)
-                if not period or not line._covers(period):
+                line = period and family._get_usage_line_of(period)
+                if not line:
                     continue
                 period_groups = by_period.get(index, [])
                 billed_before = billed_until and period.date_start <= billed_until
+                # A period wholly paused bills what was used, no minimum.
+                paused = not schedule.active_days(period, off_windows)
                 charge = self._rate_period(
-                    line, period, period_groups, pricing, rounding, billed_before
+                    family, period, period_groups, rounding, billed_before, paused
                 )
                 if charge:
                     charges.append(charge)
@@ -371,21 +424,35 @@ class RecurringContractUsage(models.Model):
         return charges
 
     @api.model
-    def _rate_period(self, line, period, groups, pricing, rounding, billed_before):
+    def _rate_period(
+        self, family, period, groups, rounding, billed_before, paused=False
+    ):
+        """The charge of the line family ``family`` for ``period`` from its
+        records ``groups`` (None when it bills nothing and bills no record):
+        on the line in force at the end of the period, whose aggregation,
+        included units and minimum are the period's."""
+        line = family._get_usage_line_of(period)
+        aggregation = line.usage_aggregation or "sum"
+
         def rows(selected):
-            return [(g.day, g.order, g.value(pricing.aggregation)) for g in selected]
+            return [(g.day, g.order, g.value(aggregation), g.line_id) for g in selected]
 
         new = [g for g in groups if not g.billed]
         all_rows, billed_rows = rows(groups), rows(g for g in groups if g.billed)
-        used = usage.aggregate(all_rows, pricing.aggregation)
-        units = usage.billable_units(used, pricing.included)
+        used = usage.aggregate([r[:3] for r in all_rows], aggregation)
+        units = usage.billable_units(used, line.usage_included)
         if billed_before:
-            amount = usage.late_charge(all_rows, billed_rows, pricing, rounding)
+            amount = family._rate_usage_rows(
+                all_rows, period, rounding, billed_rows, minimum=not paused
+            )
             units -= usage.billable_units(
-                usage.aggregate(billed_rows, pricing.aggregation), pricing.included
+                usage.aggregate([r[:3] for r in billed_rows], aggregation),
+                line.usage_included,
             )
         else:
-            amount = usage.charge(used, pricing, rounding)
+            amount = family._rate_usage_rows(
+                all_rows, period, rounding, minimum=not paused
+            )
         if not new and not amount:
             return None
         return UsageCharge(

@@ -28,3 +28,4 @@ from . import test_payment_property
 from . import test_contract_lives
 from . import test_contract_lives_regressions
 from . import test_lifecycle_seams
+from . import test_usage_seams

@@ -15,7 +15,9 @@ from ..core.usage import (
     aggregate,
     charge,
     late_charge,
+    late_period_charge,
     parse_tiers,
+    period_charge,
     period_index_of,
     raw_amount,
     round_amount,
@@ -140,3 +142,70 @@ class TestUsageCore(unittest.TestCase):
         self.assertEqual(period_index_of(anchor, "weekly", 2, date(2026, 2, 13)), 0)
         self.assertEqual(period_index_of(anchor, "weekly", 2, date(2026, 2, 14)), 1)
         self.assertEqual(period_index_of(anchor, "daily", 1, date(2026, 2, 1)), 1)
+
+    # A period priced by several lines (a change from a date inside it)
+
+    def test_period_charge_with_one_pricing_is_charge(self):
+        rows = [
+            (date(2026, 1, d), d, q) for d, q in ((3, 2500.0), (9, 400.0), (20, 3600.0))
+        ]
+        for mode, tiers in (("unit", ()), ("graduated", TIERS), ("volume", TIERS)):
+            for aggregation in ("sum", "max", "last"):
+                pricing = Pricing(
+                    aggregation=aggregation,
+                    included=700,
+                    price_unit=0.01,
+                    mode=mode,
+                    tiers=tiers,
+                    minimum=7.0,
+                )
+                keyed = [(*row, "k") for row in rows]
+                self.assertEqual(
+                    period_charge(keyed, {"k": pricing}, pricing),
+                    charge(aggregate(rows, aggregation), pricing),
+                    (mode, aggregation),
+                )
+
+    def test_period_charge_included_units_to_the_first_units_used(self):
+        # 0.05 then 0.07 from the 11th, 300 included: 250 free on the 2nd,
+        # 50 free of the 12th's 600, 550 x 0.07 = 38.50; a minimum of 40.00
+        # applies once.
+        old = Pricing(included=300, price_unit=0.05)
+        new = Pricing(included=300, price_unit=0.07, minimum=40.0)
+        rows = [
+            (date(2026, 3, 2), 1, 250.0, "old"),
+            (date(2026, 3, 12), 2, 600.0, "new"),
+        ]
+        pricings = {"old": old, "new": new}
+        self.assertEqual(period_charge(rows, pricings, new), 40.00)
+        self.assertEqual(
+            period_charge(rows, pricings, Pricing(included=300, price_unit=0.07)), 38.50
+        )
+        # A late record of the 5th at the old price: the 300 included are
+        # then 250 of the 2nd and 50 of the 5th; 400 x 0.05 + 600 x 0.07 =
+        # 62.00, of which 40.00 billed.
+        late = [(date(2026, 3, 5), 3, 450.0, "old")]
+        self.assertEqual(late_period_charge(rows + late, rows, pricings, new), 22.00)
+
+    def test_period_charge_graduated_tiers_count_the_period(self):
+        # Graduated tiers over the period's units: 800 before the change at
+        # the old tiers, 700 after at the new ones, from the 801st unit.
+        old = Pricing(mode="graduated", tiers=((1000.0, 0.10), (None, 0.05)))
+        new = Pricing(mode="graduated", tiers=((1000.0, 0.12), (None, 0.06)))
+        rows = [
+            (date(2026, 3, 2), 1, 800.0, "old"),
+            (date(2026, 3, 20), 2, 700.0, "new"),
+        ]
+        # 800 x 0.10 + 200 x 0.12 + 500 x 0.06 = 80 + 24 + 30.
+        self.assertEqual(period_charge(rows, {"old": old, "new": new}, new), 134.00)
+
+    def test_period_charge_peak_at_the_price_of_its_date(self):
+        old = Pricing(aggregation="max", included=2, price_unit=10.0)
+        new = Pricing(aggregation="max", included=2, price_unit=12.0)
+        rows = [(date(2026, 3, 2), 1, 9.0, "old"), (date(2026, 3, 20), 2, 6.0, "new")]
+        pricings = {"old": old, "new": new}
+        self.assertEqual(period_charge(rows, pricings, new), 70.00)  # 7 x 10.00
+        last = Pricing(aggregation="last", price_unit=12.0)
+        self.assertEqual(
+            period_charge(rows, {"old": old, "new": last}, last), 72.00
+        )  # 6 x 12.00

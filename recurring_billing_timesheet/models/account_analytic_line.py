@@ -76,8 +76,10 @@ class AccountAnalyticLine(models.Model):
             )
         if not lines:
             return
+        # Keyed by the line's family: after a change from a date the
+        # timesheet's record may sit on the line the new one continues.
         existing = {
-            (record.line_id, record.reference): record
+            (record.line_id.sudo()._get_usage_family()[:1], record.reference): record
             for record in timesheets._get_usage_records()
         }
         Usage = self.env["recurring.contract.usage"].sudo()
@@ -87,7 +89,7 @@ class AccountAnalyticLine(models.Model):
                 if not line._feeds_on(timesheet):
                     continue
                 reference = REFERENCE.format(timesheet.id)
-                record = existing.get((line, reference))
+                record = existing.get((line._get_usage_family()[:1], reference))
                 vals = {"date": timesheet.date, "quantity": timesheet.unit_amount}
                 if record:
                     if not record.period_id and (
