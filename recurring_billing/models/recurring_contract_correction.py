@@ -69,8 +69,13 @@ class RecurringContract(models.Model):
         env = self.with_context(lang=lang_code).env
         names = ", ".join(move.name for move in reversed(invoices))
         reason = self._get_adjustment_reason(period, lang_code)
+        # The customer the period was invoiced to, not whoever holds the
+        # contract now: after a change of customer, the former customer's
+        # period is corrected on their own account.
+        partner = {"partner_id": invoices[-1].partner_id.id}
         if move_type == "out_refund":
             return {
+                **partner,
                 "ref": env._(
                     "Reversal of: %(move_name)s, %(reason)s",
                     move_name=names,
@@ -79,9 +84,10 @@ class RecurringContract(models.Model):
                 "reversed_entry_id": invoices[-1].id,
             }
         return {
+            **partner,
             "ref": env._(
                 "Adjustment of: %(move_name)s, %(reason)s",
                 move_name=names,
                 reason=reason,
-            )
+            ),
         }

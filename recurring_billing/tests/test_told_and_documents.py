@@ -286,6 +286,19 @@ class TestToldAndDocuments(RecurringBillingCommon, AccountTestInvoicingHttpCommo
         self.assertCorrects(credit, january, reason=reason.name)
         self.assertTrue(credit.ref.startswith(f"Reversal of: {january.name}"))
 
+    def test_credit_after_a_customer_change_goes_to_the_invoiced_customer(self):
+        """A period billed to the former customer is credited to them, not to
+        whoever holds the contract now: a credit note corrects an invoice,
+        and both belong to the customer the invoice was issued to."""
+        contract, january = self._prorated()
+        contract.partner_id = self.partner_b
+        contract.action_pause(D(2026, 1, 21))
+        credit = self.bill(contract, D(2026, 1, 21))
+        self.assertEqual(credit.amount_untaxed, 110.0)
+        self.assertCorrects(credit, january)
+        self.assertEqual(credit.partner_id, january.partner_id)
+        self.assertNotEqual(credit.partner_id, self.partner_b)
+
     def test_pause_credit_reverses_the_period_invoice(self):
         contract, january = self._prorated()
         contract.action_pause(D(2026, 1, 21))
