@@ -144,7 +144,7 @@ class TestRightsPolicy(RecurringBillingCommon):
         self.assertEqual(draft.state, "draft")
         # A context key sent by the client (RPC passes any JSON) changes nothing.
         with self.assertRaises(UserError):
-            mine.with_context(recurring_contract_state_change=True).write(
+            mine.with_context(recurring_privileged_write=True).write(
                 {"state": "closed"}
             )
         # The actions still change it, for the same user.
