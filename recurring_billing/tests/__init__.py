@@ -23,3 +23,4 @@ from . import test_company_date
 from . import test_workspace
 from . import test_house_rules
 from . import test_rights_policy
+from . import test_rights_matrix
