@@ -7,7 +7,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
-from ..tools.privileged import is_privileged_write, privileged_context
+from ..tools.privileged import is_privileged_write
 
 # Fields that define the billing periods: they freeze once a period is billed.
 SCHEDULE_FIELDS = (
@@ -713,12 +713,6 @@ class RecurringContract(models.Model):
             # An end date edited on the form moves the churn with it.
             self.filtered(lambda c: c.state != "draft")._sync_mrr_movements()
         return res
-
-    def _write_state(self, vals):
-        """Write ``vals``, a state change among them: for the lifecycle
-        actions and the engine only, which checked the transition (the
-        record rules still apply: no sudo)."""
-        return self.with_context(**privileged_context()).write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):

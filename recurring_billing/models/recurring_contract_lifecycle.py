@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
 from ..core import schedule
+from ..tools.privileged import privileged_context
 
 
 class RecurringContract(models.Model):
@@ -23,6 +24,12 @@ class RecurringContract(models.Model):
     # -------------------------------------------------------------------------
     # ACTIONS
     # -------------------------------------------------------------------------
+
+    def _write_state(self, vals):
+        """Write ``vals``, a state change among them: for the lifecycle
+        actions and the engine only, which checked the transition (the
+        record rules still apply: no sudo)."""
+        return self.with_context(**privileged_context()).write(vals)
 
     def action_start(self, notify=True):
         """Start billing. ``notify``: email the customer the activation notice
