@@ -1,4 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from urllib.parse import quote
+
 from odoo import _, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
@@ -157,6 +159,20 @@ class RecurringContractPortal(CustomerPortal):
         except (AccessError, MissingError):
             return None
 
+    def _may_act_on_contract(self, contract_sudo):
+        """True when the logged-in user reaches the contract through the
+        portal record rule (its customer), not only through a link with the
+        access token: a link reads the contract, only the customer acts."""
+        user = request.env.user
+        return not user._is_public() and contract_sudo.with_user(user).has_access(
+            "read"
+        )
+
+    def _redirect_to_login(self, contract_sudo, path):
+        return request.redirect(
+            "/web/login?redirect=" + quote(f"{contract_sudo.access_url}/{path}")
+        )
+
     def _get_contract_payment_tokens(self, contract_sudo):
         """The customer's saved payment methods the contract may use: of its
         commercial partner, of an enabled provider of its company."""
@@ -192,6 +208,8 @@ class RecurringContractPortal(CustomerPortal):
         tokens = self._get_contract_payment_tokens(contract_sudo)
         error = False
         if request.httprequest.method == "POST":
+            if not self._may_act_on_contract(contract_sudo):
+                return self._redirect_to_login(contract_sudo, "payment_method")
             token = tokens.filtered(lambda t: str(t.id) == str(token_id))
             if token_id not in ("0", None) and not token:
                 error = _("This payment method cannot be used for this contract.")
@@ -238,6 +256,8 @@ class RecurringContractPortal(CustomerPortal):
             return request.redirect("/my")
         error = False
         if request.httprequest.method == "POST":
+            if not self._may_act_on_contract(contract_sudo):
+                return self._redirect_to_login(contract_sudo, "cancel")
             try:
                 # sudo (checked above): customers do not write contracts.
                 contract_sudo._request_cancellation(reason)

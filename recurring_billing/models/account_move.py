@@ -3,6 +3,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
+from ..tools.privileged import is_privileged_write
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -165,6 +167,31 @@ class AccountMove(models.Model):
             )
         self.recurring_documents_pending = False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_recurring_links(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_recurring_links(vals)
+        return super().write(vals)
+
+    @api.model
+    def _check_recurring_links(self, vals):
+        """An invoice is linked to a ledger row only by the engine (deleting
+        a linked draft gives its period back: a link made by hand would
+        void a billed period), and to a contract only by a user who may
+        write that contract."""
+        if vals.get("recurring_period_id") and not is_privileged_write(self.env):
+            raise UserError(
+                _("Only the billing run links an invoice to a billed period.")
+            )
+        if vals.get("recurring_contract_id") and not self.env.su:
+            self.env["recurring.contract"].browse(
+                vals["recurring_contract_id"]
+            ).check_access("write")
+
     def unlink(self):
         """A contract's invoice deleted (a draft, or a cancelled one) gives
         its period back when no other live invoice of that period remains:
@@ -203,7 +230,7 @@ class AccountMove(models.Model):
                 and c.date_end
                 and not c._is_fully_billed()
             )
-            reopened.state = "running"
+            reopened._write_state({"state": "running"})
         return result
 
     def action_open_recurring_contract(self):

@@ -12,6 +12,7 @@ from odoo.osv import expression
 from ..core.plan import PlannedItem
 from ..tools import locking
 from ..tools.concurrency import CONCURRENCY_ERRORS
+from ..tools.privileged import privileged_context
 from .selections import BILLING_STATES
 
 _logger = logging.getLogger(__name__)
@@ -527,6 +528,8 @@ class RecurringBillingEngine(models.AbstractModel):
         contracts.filtered("adjustment_pending").adjustment_pending = False
         Move = self.env["account.move"]
         created = Move.with_context(
+            # Only the engine links an invoice to its ledger row.
+            **privileged_context(),
             # The mail side of create() (creation log, creator subscription,
             # tracking set-up) is the costliest part of it; one short message
             # per invoice follows below instead.
@@ -607,8 +610,14 @@ class RecurringBillingEngine(models.AbstractModel):
                     ledger[contract, position] = row
                 else:
                     new.append(((contract, position), vals))
-        rows = self.env["recurring.contract.period"].create(
-            [vals for _key, vals in new]
+        # sudo: no user may create ledger rows, not even the billing user
+        # (they would mark periods skipped, never billed); the rows come
+        # from the plan the engine just computed for contracts it reads.
+        rows = (
+            self.env["recurring.contract.period"]
+            .sudo()
+            .create([vals for _key, vals in new])
+            .sudo(False)
         )
         for (key, _vals), row in zip(new, rows, strict=True):
             ledger[key] = row
@@ -706,7 +715,7 @@ class RecurringBillingEngine(models.AbstractModel):
             lambda c: c.state == "running" and not c.auto_renew and c._is_fully_billed()
         )
         if to_close:
-            to_close.state = "closed"
+            to_close._write_state({"state": "closed"})
             # A log, not a message_post: the billing user has no email
             # address to send from, and nobody needs a notification here.
             body = _("Last period billed: the contract is closed.")

@@ -7,6 +7,8 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
+from ..tools.privileged import is_privileged_write
+
 # Fields that define the billing periods and what a cut period owes: they
 # freeze once a period is billed.
 SCHEDULE_FIELDS = (
@@ -71,6 +73,7 @@ class RecurringContract(models.Model):
         ],
         default="draft",
         required=True,
+        readonly=True,
         copy=False,
         index=True,
         tracking=True,
@@ -640,6 +643,12 @@ class RecurringContract(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not is_privileged_write(self.env) and any(
+            vals.get("state", "draft") != "draft" for vals in vals_list
+        ):
+            raise UserError(
+                _("A contract is created as a draft: start it with 'Start'.")
+            )
         for vals in vals_list:
             if vals.get("name", "/") in ("/", _("New")):
                 company = self.env["res.company"].browse(
@@ -654,6 +663,13 @@ class RecurringContract(models.Model):
         """The one write of the contract: what a closed contract and a
         billed schedule keep, then what a new end date changes (the periods
         it touches, closing, the MRR movements)."""
+        if "state" in vals and not is_privileged_write(self.env):
+            raise UserError(
+                _(
+                    "The status of a contract changes only through its actions "
+                    "(Start, Pause, Resume, Close, Renew) and the billing run."
+                )
+            )
         # Reopening (renew, void) sets the state in the same write.
         if vals.get("state", "closed") == "closed":
             for contract in self.filtered(lambda c: c.state == "closed"):
@@ -677,10 +693,21 @@ class RecurringContract(models.Model):
             if "partner_id" in vals
             else {}
         )
+        # A contract handed to another customer: the links sent to the former
+        # one (its access token) stop opening it.
+        handed_over = (
+            self.filtered(
+                lambda c: c.access_token and c.partner_id.id != vals["partner_id"]
+            )
+            if "partner_id" in vals
+            else self.browse()
+        )
         res = super().write(vals)
         if old_customers:
             # The MRR history keeps each day's customer.
             self._record_customer_changes(old_customers)
+        if handed_over:
+            super(RecurringContract, handed_over).write({"access_token": False})
         for record, old_end in old_ends.items():
             if record.date_end != old_end:
                 # A new end inside or before what is billed changes what those

@@ -581,7 +581,7 @@ class RecurringContract(models.Model):
             lambda c: c.state == "running" and not c.auto_renew and c._is_fully_billed()
         )
         if to_close:
-            to_close.state = "closed"
+            to_close._write_state({"state": "closed"})
             for contract in to_close:
                 contract._message_log(
                     body=_("Last period billed: the contract is closed.")

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
 from ..core import schedule
+from ..tools.privileged import privileged_context
 
 
 class RecurringContract(models.Model):
@@ -24,6 +25,12 @@ class RecurringContract(models.Model):
     # ACTIONS
     # -------------------------------------------------------------------------
 
+    def _write_state(self, vals):
+        """Write ``vals``, a state change among them: for the lifecycle
+        actions and the engine only, which checked the transition (the
+        record rules still apply: no sudo)."""
+        return self.with_context(**privileged_context()).write(vals)
+
     def action_start(self, notify=True):
         """Start billing. ``notify``: email the customer the activation notice
         (what is billed, how often, when the first invoice is issued); the
@@ -37,7 +44,7 @@ class RecurringContract(models.Model):
                     )
                 )
             contract._check_billable()
-        self.write({"state": "running"})
+        self._write_state({"state": "running"})
         self._sync_mrr_movements()
         for contract in self:
             contract.message_post(body=_("Contract started."))
@@ -71,7 +78,7 @@ class RecurringContract(models.Model):
         self.env["recurring.contract.suspension"].sudo().create(
             [{"contract_id": c.id, "date_start": days[c]} for c in self]
         )
-        self.write({"state": "paused"})
+        self._write_state({"state": "paused"})
         self._sync_mrr_movements()
         for contract in self:
             contract._flag_adjustments_from(days[contract])
@@ -104,7 +111,7 @@ class RecurringContract(models.Model):
                     suspension.unlink()  # resumed before it started: no pause
                 else:
                     suspension.date_end = day - timedelta(1)
-            contract.state = "running"
+            contract._write_state({"state": "running"})
             contract._sync_mrr_movements()
             contract._flag_adjustments_from(paused_from)
             contract._close_if_fully_billed()
@@ -148,7 +155,7 @@ class RecurringContract(models.Model):
                 or contract.period_ids.filtered(lambda p: p.state == "voided")
                 or contract._get_final_usage_period()
             )
-            contract.state = "running" if owes else "closed"
+            contract._write_state({"state": "running" if owes else "closed"})
             contract._sync_mrr_movements()
             contract.message_post(
                 body=_(
@@ -189,7 +196,7 @@ class RecurringContract(models.Model):
                         "reason": "closed",
                     }
                 )
-            contract.write(
+            contract._write_state(
                 {
                     "date_end": schedule.extend_term(old_end, months),
                     "state": "running"

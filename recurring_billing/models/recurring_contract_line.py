@@ -301,6 +301,9 @@ class RecurringContractLine(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         Contract = self.env["recurring.contract"]
+        self._check_target_contracts(
+            Contract.browse({vals.get("contract_id") for vals in vals_list} - {None})
+        )
         for vals in vals_list:
             contract = Contract.browse(vals.get("contract_id"))
             self._check_contract_open(contract)
@@ -320,6 +323,10 @@ class RecurringContractLine(models.Model):
 
     def write(self, vals):
         self._check_contract_open()
+        if vals.get("contract_id"):
+            self._check_line_move(
+                self.env["recurring.contract"].browse(vals["contract_id"])
+            )
         frozen = BILLED_LINE_FIELDS & set(vals)
         billed = (
             self.filtered(lambda line: not line.display_type and line._is_billed())
@@ -351,6 +358,42 @@ class RecurringContractLine(models.Model):
         if MRR_LINE_FIELDS & set(vals):
             self._sync_contract_mrr()
         return res
+
+    def _check_target_contracts(self, contracts):
+        """Lines are attached only to contracts the user may write: the
+        record rules of the target, not only of the line, decide (a
+        salesperson limited to their own documents, another company)."""
+        if not self.env.su:
+            contracts.check_access("write")
+
+    def _check_line_move(self, target):
+        """A line moves to another contract only if the user may write that
+        contract, of the same company, and only while nothing billed it (its
+        billed amounts are on its contract's ledger)."""
+        moving = self.filtered(lambda line: line.contract_id != target)
+        if not moving:
+            return
+        self._check_target_contracts(target)
+        self._check_contract_open(target)
+        for line in moving:
+            if line.contract_id.company_id != target.company_id:
+                raise UserError(
+                    _(
+                        "The line '%(line)s' cannot move to a contract of another "
+                        "company (%(contract)s).",
+                        line=line.name,
+                        contract=target.name,
+                    )
+                )
+            if not line.display_type and line._is_billed():
+                raise UserError(
+                    _(
+                        "The line '%(line)s' is already billed on %(contract)s: "
+                        "end it there and add a new line to the other contract.",
+                        line=line.name,
+                        contract=line.contract_id.name,
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_billed(self):

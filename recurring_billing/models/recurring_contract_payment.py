@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
+from markupsafe import escape
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
@@ -197,10 +199,14 @@ class RecurringContract(models.Model):
             "mail.mail_activity_data_todo",
             user_id=(self.user_id or self.env.ref("base.user_admin")).id,
             summary=_("Cancellation requested by the customer"),
-            note=_(
-                "Close the contract on %(date)s or later. Reason: %(reason)s",
-                date=format_date(self.env, effective),
-                reason=reason,
+            # The reason is the customer's own text: shown as text, never as
+            # HTML, not even a link (the note is an HTML field).
+            note=escape(
+                _(
+                    "Close the contract on %(date)s or later. Reason: %(reason)s",
+                    date=format_date(self.env, effective),
+                    reason=reason,
+                )
             ),
         )
         return effective

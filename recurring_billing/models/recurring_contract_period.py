@@ -209,7 +209,7 @@ class RecurringContractPeriod(models.Model):
         # the voided period is billed once more (then it closes itself).
         self.contract_id.filtered(
             lambda c: c.state == "closed" and c.date_end and not c._is_fully_billed()
-        ).state = "running"
+        )._write_state({"state": "running"})
         for period in self:
             period.contract_id.message_post(
                 body=_(

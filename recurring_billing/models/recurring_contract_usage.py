@@ -13,6 +13,10 @@ from ..core import schedule, usage
 
 # Fields of a usage record that say what was used: frozen once billed.
 USAGE_FACT_FIELDS = {"line_id", "date", "quantity", "reference"}
+# The billing mark, written by the engine (_mark_billed) and cleared by voiding
+# a period (_set_ledger_state), and the stored copies of the line's contract:
+# never written by users.
+USAGE_ENGINE_FIELDS = {"period_id", "move_line_id", "contract_id", "company_id"}
 
 
 @dataclass
@@ -193,8 +197,33 @@ class RecurringContractUsage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            if any(USAGE_ENGINE_FIELDS & set(vals) for vals in vals_list):
+                raise UserError(
+                    _("A usage record is marked billed only by the billing run.")
+                )
+            # The contract first: whether a reference exists on a contract
+            # the user may not write is not theirs to learn.
+            self._check_lines_writable(
+                {vals.get("line_id") for vals in vals_list} - {None, False}
+            )
         self._check_new_references(vals_list)
         return super().create(vals_list)
+
+    def _check_lines_writable(self, line_ids):
+        """The usage lines records are attached to: written by the user
+        (their contract's rules) and of the records' company."""
+        lines = self.env["recurring.contract.line"].browse(line_ids)
+        lines.check_access("write")
+        for record in self:
+            if lines.company_id - record.company_id:
+                raise UserError(
+                    _(
+                        "A usage record cannot move to a contract of another "
+                        "company (%(reference)s).",
+                        reference=record.reference,
+                    )
+                )
 
     @api.model
     def _check_new_references(self, vals_list):
@@ -242,6 +271,16 @@ class RecurringContractUsage(models.Model):
             seen.add(pair)
 
     def write(self, vals):
+        if not self.env.su:
+            if USAGE_ENGINE_FIELDS & set(vals):
+                raise UserError(
+                    _(
+                        "A usage record is marked billed only by the billing "
+                        "run, and freed only by voiding its period."
+                    )
+                )
+            if vals.get("line_id"):
+                self._check_lines_writable({vals["line_id"]})
         if USAGE_FACT_FIELDS & set(vals) and self.filtered("period_id"):
             raise UserError(
                 _(

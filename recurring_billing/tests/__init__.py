@@ -29,3 +29,5 @@ from . import test_contract_lives
 from . import test_contract_lives_regressions
 from . import test_lifecycle_seams
 from . import test_usage_seams
+from . import test_rights_policy
+from . import test_rights_matrix

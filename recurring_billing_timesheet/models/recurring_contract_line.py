@@ -17,6 +17,7 @@ class RecurringContractLine(models.Model):
     timesheet_account_id = fields.Many2one(
         comodel_name="account.analytic.account",
         string="Timesheets of Analytic Account",
+        check_company=True,
         index="btree_not_null",
         help="A usage line fed by the hours timesheeted on any project of this "
         "analytic account: one usage record per timesheet line.",
@@ -37,16 +38,34 @@ class RecurringContractLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_timesheet_targets(vals)
         lines = super().create(vals_list)
         lines._sync_timesheet_usage()
         return lines
 
     def write(self, vals):
+        self._check_timesheet_targets(vals)
         res = super().write(vals)
         if {"timesheet_project_id", "timesheet_account_id"} & set(vals):
             # Hours timesheeted before the line was linked count too.
             self._sync_timesheet_usage()
         return res
+
+    @api.model
+    def _check_timesheet_targets(self, vals):
+        """The user links only a project or an analytic account they may
+        read (the company is checked by check_company)."""
+        if self.env.su:
+            return
+        if vals.get("timesheet_project_id"):
+            self.env["project.project"].browse(
+                vals["timesheet_project_id"]
+            ).check_access("read")
+        if vals.get("timesheet_account_id"):
+            self.env["account.analytic.account"].browse(
+                vals["timesheet_account_id"]
+            ).check_access("read")
 
     def _get_timesheet_domain(self):
         """The timesheet lines that feed this usage line."""
@@ -56,7 +75,12 @@ class RecurringContractLine(models.Model):
             sources.append([("project_id", "=", self.timesheet_project_id.id)])
         if self.timesheet_account_id:
             sources.append([("account_id", "=", self.timesheet_account_id.id)])
-        domain = [("project_id", "!=", False)]
+        # Only the contract's company's timesheets: an analytic account may be
+        # shared between companies, their hours are not.
+        domain = [
+            ("project_id", "!=", False),
+            ("company_id", "=", self.contract_id.company_id.id),
+        ]
         if len(sources) == 2:
             domain += ["|"]
         return domain + [leaf for source in sources for leaf in source]
@@ -93,6 +117,7 @@ class RecurringContractLine(models.Model):
                     and timesheet.account_id == self.timesheet_account_id
                 )
             )
+            and timesheet.company_id == contract.company_id
             and bool(start)
             and start <= timesheet.date
             and (not end or timesheet.date <= end)

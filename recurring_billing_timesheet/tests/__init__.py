@@ -1,1 +1,2 @@
 from . import test_timesheet_usage
+from . import test_timesheet_rights
