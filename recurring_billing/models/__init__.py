@@ -7,10 +7,12 @@ from . import recurring_reminder_service
 from . import recurring_contract_close_reason
 from . import recurring_contract
 from . import recurring_contract_billing
+from . import recurring_contract_invoice
 from . import recurring_contract_lifecycle
 from . import recurring_contract_payment
 from . import recurring_contract_mrr
 from . import recurring_contract_correction
+from . import recurring_contract_portal
 from . import recurring_contract_line
 from . import recurring_contract_period
 from . import recurring_contract_suspension

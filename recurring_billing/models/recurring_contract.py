@@ -537,12 +537,6 @@ class RecurringContract(models.Model):
                 {"contract": contract, "periods": contract._get_forecast_periods(12)},
             )
 
-    def _compute_access_url(self):
-        res = super()._compute_access_url()
-        for contract in self:
-            contract.access_url = f"/my/contracts/{contract.id}"
-        return res
-
     @api.depends("name", "partner_id")
     def _compute_display_name(self):
         for contract in self:
@@ -742,31 +736,6 @@ class RecurringContract(models.Model):
             "res_id": self.sale_order_id.id,
         }
 
-    def action_contract_send(self):
-        """Open the composer with the contract email and its PDF."""
-        self.ensure_one()
-        template = self.env.ref(
-            "recurring_billing.mail_template_contract_send", raise_if_not_found=False
-        )
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Send Contract"),
-            "view_mode": "form",
-            "res_model": "mail.compose.message",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "default_model": "recurring.contract",
-                "default_res_ids": self.ids,
-                "default_template_id": template.id if template else False,
-                "default_composition_mode": "comment",
-                "default_email_layout_xmlid": (
-                    "mail.mail_notification_layout_with_responsible_signature"
-                ),
-                "force_email": True,
-            },
-        }
-
     @api.depends("line_ids.quantity_type", "usage_ids")
     def _compute_usage_line_ids(self):
         for contract in self:
@@ -822,34 +791,3 @@ class RecurringContract(models.Model):
         done = self.env["recurring.billing.engine"]._run_scheduled(date_ref)
         self._charge_after_billing_run(done, date_ref)
         return done
-
-    # -------------------------------------------------------------------------
-    # MAIL
-    # -------------------------------------------------------------------------
-
-    def _cron_send_reminders(self):
-        """The scheduled action ``recurring_billing.ir_cron_send_reminders``."""
-        return self.env["recurring.reminder.service"]._run()
-
-    # -------------------------------------------------------------------------
-    # PORTAL
-    # -------------------------------------------------------------------------
-
-    def _get_portal_invoices(self):
-        """Posted invoices of the contract, as shown on the portal. Called on
-        a record the portal controller checked (rule or access token)."""
-        self.ensure_one()
-        return self.invoice_ids.filtered(
-            lambda m: m.state == "posted"
-            and m.move_type in ("out_invoice", "out_refund")
-            # An invoice of a former customer of the contract is not theirs.
-            and m.commercial_partner_id == self.commercial_partner_id
-        ).sorted("invoice_date", reverse=True)
-
-    def _get_report_base_filename(self):
-        self.ensure_one()
-        return _("Contract %(name)s", name=self.name)
-
-    def _get_portal_return_action(self):
-        self.ensure_one()
-        return self.env.ref("recurring_billing.action_recurring_contract")
