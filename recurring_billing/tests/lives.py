@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The steps of a contract's life, done at once on the database and on the
 oracle (``oracle.py``), and the invariants that must hold between the two.
-Used by the state machine (``test_contract_lives.py``) and by the regression
+Used by the state machine (``contract_lives_machine.py``) and by the regression
 tests it found (``test_contract_lives_regressions.py``), which read as the
 shrunk sequences Hypothesis printed.
 

@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """An independent reference model of what a contract owes, for the
-model-based test of contract lives (``test_contract_lives.py``).
+model-based test of contract lives (``contract_lives_machine.py``).
 
 Written from the README's rules ("How it bills" 1-3 and 10-13, "Usage
 lines"), day by day, in plain Python: it imports neither Odoo nor the
