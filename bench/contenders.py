@@ -118,9 +118,14 @@ def cmd_floor(args):
         usage = benv["recurring.contract.usage"]._read_batch_usage(contracts)
         for contract in contracts:
             (period,) = contract._get_due_periods(today)
-            amounts = contract._get_line_amounts(period)
-            amounts.update(contract._get_usage_amounts(period, usage))
-            vals_list.append(contract._prepare_invoice_vals(period, today, amounts))
+            vals_list.append(
+                contract._prepare_invoice_vals(
+                    period,
+                    today,
+                    contract._get_line_amounts(period),
+                    contract._get_usage_charges(period, usage),
+                )
+            )
         cr.rollback()
         benv.invalidate_all()
         rss0 = maxrss_mb()
