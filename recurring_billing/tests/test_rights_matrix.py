@@ -347,7 +347,6 @@ class TestRightsMatrix(RecurringBillingCommon):
                         self._try(record.write, {name: value}),
                     )
         _logger.info("rights matrix: %s cells checked", cells)
-        print(f"rights matrix: {cells} (group, model, operation, field) cells")
         self.assertFalse(
             mismatches,
             "the rights differ from the table (docs/rights.md):\n"
