@@ -3,7 +3,7 @@ import functools
 import itertools
 from datetime import timedelta
 
-from odoo import _, models
+from odoo import _, api, models
 from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
@@ -265,6 +265,14 @@ class RecurringContract(models.Model):
             and period.invoice_date <= day
             and period.date_end < period.full_date_end
         )
+
+    @api.model
+    def _get_dialog_today(self, contract_ids):
+        """The date a dialog opened on ``contract_ids`` proposes: the
+        company's today of those contracts (never the user's), the date the
+        engine bills on."""
+        contracts = self.browse(contract_ids or [])
+        return (contracts[:1].company_id or self.env.company)._get_recurring_today()
 
     def _send_activation_notice(self):
         """Tell the customer what will be billed, how often and from when,

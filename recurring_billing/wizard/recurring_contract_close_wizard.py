@@ -14,7 +14,9 @@ class RecurringContractCloseWizard(models.TransientModel):
     date_close = fields.Date(
         string="Close On",
         required=True,
-        default=lambda self: self._default_today(),
+        default=lambda self: self.env["recurring.contract"]._get_dialog_today(
+            self.env.context.get("active_ids")
+        ),
         help="Last day billed (the day the close is requested, when the "
         "contract's notice period and minimum term apply). Periods still owed "
         "up to it are billed; a period billed in advance past it is credited "
@@ -36,15 +38,6 @@ class RecurringContractCloseWizard(models.TransientModel):
         compute="_compute_summary",
         help="What closing on this date does to money, said before confirming.",
     )
-
-    @api.model
-    def _default_today(self):
-        """The company's date of the contracts the dialog was opened on
-        (never the user's): the date the engine bills on."""
-        contracts = self.env["recurring.contract"].browse(
-            self.env.context.get("active_ids") or []
-        )
-        return (contracts[:1].company_id or self.env.company)._get_recurring_today()
 
     def _get_close_date(self, contract):
         """The day ``contract`` closes: the date asked, or the first day the

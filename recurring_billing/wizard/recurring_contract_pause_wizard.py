@@ -22,19 +22,12 @@ class RecurringContractPauseWizard(models.TransientModel):
     date = fields.Date(
         string="From",
         required=True,
-        default=lambda self: self._default_today(),
+        default=lambda self: self.env["recurring.contract"]._get_dialog_today(
+            self.env.context.get("active_ids")
+        ),
         help="Pause: the first day not billed. Resume: the first day billed again.",
     )
     summary = fields.Text(compute="_compute_summary")
-
-    @api.model
-    def _default_today(self):
-        """The company's date of the contracts the dialog was opened on
-        (never the user's): the date the engine bills on."""
-        contracts = self.env["recurring.contract"].browse(
-            self.env.context.get("active_ids") or []
-        )
-        return (contracts[:1].company_id or self.env.company)._get_recurring_today()
 
     @api.depends("contract_ids", "mode", "date")
     def _compute_summary(self):

@@ -23,15 +23,6 @@ class RecurringContractRenewWizard(models.TransientModel):
     )
     summary = fields.Text(compute="_compute_summary")
 
-    @api.model
-    def _default_today(self):
-        """The company's date of the contracts the dialog was opened on
-        (never the user's): the date the engine bills on."""
-        contracts = self.env["recurring.contract"].browse(
-            self.env.context.get("active_ids") or []
-        )
-        return (contracts[:1].company_id or self.env.company)._get_recurring_today()
-
     @api.depends("contract_ids", "months")
     def _compute_summary(self):
         for wizard in self:
