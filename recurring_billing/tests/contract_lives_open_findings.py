@@ -22,22 +22,11 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
-from .lives import ContractLives, ContractLivesCommon
+from .lives import ContractLivesCase, ContractLivesCommon
 
 
 @tagged("post_install", "-at_install")
-class OpenFindings(ContractLivesCommon):
-    def setUp(self):
-        super().setUp()
-        self.lives = ContractLives(self)
-        self.addCleanup(self.lives.rollback)
-
-    def check_all(self):
-        self.lives.check_credits()
-        self.lives.check_usage_once()
-        self.lives.check_forecast()
-        self.lives.check_mrr()
-
+class OpenFindings(ContractLivesCase):
     def test_auto_renewal_bills_one_full_period(self):
         """A contract that renews itself bills the period its end date cuts
         once, in full (prorated: not a cut period, then a top-up)."""

@@ -781,3 +781,19 @@ class ContractLives:
                         f"{life.contract.name}: MRR on {day} from the movements "
                         f"{got:.2f}, the rules {want:.2f}"
                     )
+
+
+class ContractLivesCase(ContractLivesCommon):
+    """A test of one contract life: the steps done on the database and on
+    the oracle (``self.lives``), rolled back after the test."""
+
+    def setUp(self):
+        super().setUp()
+        self.lives = ContractLives(self)
+        self.addCleanup(self.lives.rollback)
+
+    def check_all(self):
+        self.lives.check_credits()
+        self.lives.check_usage_once()
+        self.lives.check_forecast()
+        self.lives.check_mrr()

@@ -8,22 +8,11 @@ from datetime import date
 from odoo import Command
 from odoo.tests import tagged
 
-from .lives import ContractLives, ContractLivesCommon
+from .lives import ContractLivesCase, ContractLivesCommon
 
 
 @tagged("post_install", "-at_install")
-class TestContractLivesRegressions(ContractLivesCommon):
-    def setUp(self):
-        super().setUp()
-        self.lives = ContractLives(self)
-        self.addCleanup(self.lives.rollback)
-
-    def check_all(self):
-        self.lives.check_credits()
-        self.lives.check_usage_once()
-        self.lives.check_forecast()
-        self.lives.check_mrr()
-
+class TestContractLivesRegressions(ContractLivesCase):
     def test_a_plain_monthly_life_holds(self):
         """The harness itself: a monthly contract billed, paused, resumed and
         closed, every invariant holding (this one passes on the old code)."""
