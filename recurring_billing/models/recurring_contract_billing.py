@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date
 
 from ..core import schedule, usage
+from ..tools import changes
 from .recurring_contract import SCHEDULE_FIELDS
 from .selections import BILLING_STATES
 
@@ -23,23 +24,8 @@ class RecurringContract(models.Model):
     _inherit = "recurring.contract"
 
     def _get_changed_fields(self, vals, field_names):
-        """Those of ``field_names`` that ``vals`` really changes on ``self``
-        (a form saves unchanged values too)."""
-        self.ensure_one()
-        changed = []
-        for name in field_names:
-            if name not in vals:
-                continue
-            field = self._fields[name]
-            if field.type in ("one2many", "many2many"):
-                # Commands (create, update, delete): any of them changes it.
-                if vals[name]:
-                    changed.append(name)
-            elif field.convert_to_write(self[name], self) != field.convert_to_write(
-                field.convert_to_cache(vals[name], self), self
-            ):
-                changed.append(name)
-        return changed
+        """Those of ``field_names`` that ``vals`` really changes."""
+        return changes.changed_fields(self, vals, field_names)
 
     def _get_field_labels(self, field_names):
         return ", ".join(

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date, formatLang
 
 from ..core import schedule, usage
+from ..tools import changes
 
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
@@ -170,22 +171,8 @@ class RecurringContractLine(models.Model):
         return super(RecurringContractLine, self - billed)._compute_price_unit()
 
     def _get_changed_fields(self, vals, field_names):
-        """Those of ``field_names`` that ``vals`` really changes on the line
-        (a form saves unchanged values too)."""
-        self.ensure_one()
-        changed = []
-        for name in field_names:
-            field = self._fields[name]
-            if name not in vals:
-                continue
-            if field.type in ("one2many", "many2many"):
-                if vals[name]:
-                    changed.append(name)
-            elif field.convert_to_write(self[name], self) != field.convert_to_write(
-                field.convert_to_cache(vals[name], self), self
-            ):
-                changed.append(name)
-        return changed
+        """Those of ``field_names`` that ``vals`` really changes."""
+        return changes.changed_fields(self, vals, field_names)
 
     @api.depends(
         "usage_ids.quantity",
