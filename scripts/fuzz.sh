@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Long runs of the model-based test of contract lives (make fuzz):
 #   scripts/fuzz.sh [--examples N] [--seed S] [--steps K] [--skip rule,rule] [--skip-checks check,check]
-# Runs the state machine (recurring_billing/tests/contract_lives_machine.py)
-# and the open findings it left (contract_lives_open_findings.py) through
-# scripts/test.sh, with Hypothesis randomized from the seed and its example
+# Runs the state machine (recurring_billing/tests/test_contract_lives_machine.py)
+# through scripts/test.sh, with Hypothesis randomized from the seed and its example
 # database under .local/hypothesis (failures found are replayed first on
 # the next run). --skip leaves rules out (e.g. one whose defect is found
 # and not fixed yet, to look past it); --skip-checks leaves invariants out
@@ -30,5 +29,4 @@ echo "fuzz: $examples examples of up to $steps steps, seed $seed"
 RB_FUZZ_EXAMPLES="$examples" RB_FUZZ_SEED="$seed" RB_FUZZ_STEPS="$steps" RB_FUZZ_SKIP_RULES="$skip" \
     RB_FUZZ_SKIP_CHECKS="$skip_checks" \
     RB_FUZZ_DB="$ROOT/.local/hypothesis" \
-    bash "$ROOT/scripts/test.sh" recurring_billing/tests/contract_lives_machine.py \
-    recurring_billing/tests/contract_lives_open_findings.py
+    bash "$ROOT/scripts/test.sh" recurring_billing/tests/test_contract_lives_machine.py

@@ -72,18 +72,21 @@ class RecurringContract(models.Model):
         self.ensure_one()
         return schedule.period_at(index=index, **self._get_schedule_args(**overrides))
 
-    def _iter_periods(self, from_index=None):
+    def _iter_periods(self, from_index=None, renewing=False):
         """The periods from ``from_index`` on (default: the next one not in
         the ledger), oldest first: the one walk over the schedule that due
-        periods, forecasts, skips and "fully billed" all use."""
+        periods, forecasts, skips and "fully billed" all use. ``renewing``
+        (forecasts): a contract that renews itself goes on past its end date,
+        as the run renews it before billing the period that date would cut."""
         self.ensure_one()
         if not self.date_start:
             return iter(())
         if from_index is None:
             from_index = self._get_next_period_index()
-        return schedule.iter_periods(
-            start_index=from_index, **self._get_schedule_args()
-        )
+        args = self._get_schedule_args()
+        if renewing and self.auto_renew:
+            args["date_end"] = None
+        return schedule.iter_periods(start_index=from_index, **args)
 
     def _get_billed_until(self):
         """Last day of the last period in the ledger (billed or skipped), or
@@ -161,7 +164,7 @@ class RecurringContract(models.Model):
             return []
         return [
             schedule.ScheduledInvoice(period, *self._get_period_totals(period))
-            for period in itertools.islice(self._iter_periods(), count)
+            for period in itertools.islice(self._iter_periods(renewing=True), count)
         ]
 
     def _get_off_windows(self):
@@ -422,7 +425,7 @@ class RecurringContract(models.Model):
         candidates = [
             self._get_period(index) for index in sorted(voided.mapped("period_index"))
         ]
-        candidates += itertools.islice(self._iter_periods(), horizon)
+        candidates += itertools.islice(self._iter_periods(renewing=True), horizon)
         off_windows = self._get_off_windows()
         return next(
             (

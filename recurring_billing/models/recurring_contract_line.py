@@ -131,7 +131,14 @@ class RecurringContractLine(models.Model):
 
     @api.depends("product_id", "company_id", "contract_id.fiscal_position_id")
     def _compute_tax_ids(self):
-        for line in self:
+        # A billed line keeps the taxes it billed with, whatever the customer
+        # becomes (a new fiscal position re-taxes only what is not billed
+        # yet; end a billed line and add it again from a date instead).
+        for line in self.filtered(
+            lambda line: not (
+                line._origin.id and not line.display_type and line._origin._is_billed()
+            )
+        ):
             company = line.company_id or self.env.company
             taxes = line.product_id.taxes_id._filter_taxes_by_company(company)
             # Mapped as a sale order line maps them: the amounts shown to the

@@ -4,8 +4,6 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..core import schedule
-
 
 class RecurringForecastLine(models.Model):
     """One contract line of an invoice the engine will issue in the next
@@ -169,12 +167,7 @@ class RecurringForecastLine(models.Model):
             for row in contract.period_ids.sorted("period_index")
             if row.state == "voided" and row.kind == "period"
         ]
-        args = contract._get_schedule_args()
-        if contract.auto_renew:
-            args["date_end"] = None
-        for period in schedule.iter_periods(
-            start_index=contract._get_next_period_index(), **args
-        ):
+        for period in contract._iter_periods(renewing=True):
             if period.invoice_date >= horizon:
                 break
             periods.append(period)

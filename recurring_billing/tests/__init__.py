@@ -25,6 +25,7 @@ from . import test_house_rules
 from . import test_told_and_documents
 from . import test_payment_safety
 from . import test_payment_property
+from . import test_contract_lives_machine
 from . import test_contract_lives_regressions
 from . import test_lifecycle_seams
 from . import test_usage_seams

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The steps of a contract's life, done at once on the database and on the
 oracle (``oracle.py``), and the invariants that must hold between the two.
-Used by the state machine (``contract_lives_machine.py``) and by the regression
+Used by the state machine (``test_contract_lives_machine.py``) and by the regression
 tests it found (``test_contract_lives_regressions.py``), which read as the
 shrunk sequences Hypothesis printed.
 
@@ -9,24 +9,20 @@ Dates: the simulated today starts on ``FIRST_DAY`` and only moves forward
 (``bill``); every step passes its date explicitly, never the clock.
 """
 
-import os
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 
 from . import oracle
 from .common import RecurringBillingCommon
+from .lives_checks import LifeChecks
 
 FIRST_DAY = date(2025, 1, 1)
-# Invariants left out of a run (comma-separated: money, usage, credits,
-# usage_once, forecast, amount_per_period, mrr), to look past a defect found
-# and not fixed yet (make fuzz ARGS="--skip-checks mrr").
-SKIPPED_CHECKS = set(filter(None, os.environ.get("RB_FUZZ_SKIP_CHECKS", "").split(",")))
 ONE_DAY = timedelta(days=1)
 
 
@@ -68,7 +64,10 @@ class Life:
     refs: dict = field(default_factory=dict)  # odoo usage line id -> [reference]
 
 
-class ContractLives:
+class ContractLives(LifeChecks):
+    """The steps of contract lives, on the database and the oracle at once;
+    the invariants between the two come from ``LifeChecks``."""
+
     def __init__(self, case):
         self.case = case
         self.env = case.env
@@ -108,10 +107,13 @@ class ContractLives:
         tax_included=False,
         foreign=False,
         usage=None,
+        indexation_rate=0,
     ):
         """A contract started ``offset`` days from today: one fixed line at
         ``price`` cents (tax included or not) and maybe a usage line
-        (cents a unit, included units, minimum in cents)."""
+        (cents a unit, included units, minimum in cents); with
+        ``indexation_rate``, its prices go up by that percentage on each
+        anniversary (a fixed yearly price update)."""
         case = self.case
         rule, interval = recurrence
         start = self.today + timedelta(offset)
@@ -160,6 +162,8 @@ class ContractLives:
         }
         if foreign:
             vals["currency_id"] = case.foreign_currency.id
+        if indexation_rate:
+            vals.update(indexation_method="fixed", indexation_rate=indexation_rate)
         contract = self.env["recurring.contract"].create(vals)
         contract.action_start(notify=False)
         model = oracle.Contract(
@@ -172,6 +176,7 @@ class ContractLives:
             auto_renew=auto_renew,
             notice_days=notice,
             partners=[(start, case.partner_a.commercial_partner_id.id)],
+            indexation_rate=indexation_rate,
         )
         for line in contract.line_ids:
             is_usage = line.quantity_type == "usage"
@@ -202,6 +207,13 @@ class ContractLives:
                     model.date_end + ONE_DAY + relativedelta(months=1) - ONE_DAY
                 )
         self.env["recurring.billing.engine"]._renew_ended_terms(date_ref=self.today)
+        updates = {}
+        for life in self.contracts:
+            if life.contract.state in ("running", "paused"):
+                for update, effective in life.model.price_updates_due(self.today):
+                    updates.setdefault(life, {}).update(
+                        life.model.update_prices(update, effective)
+                    )
         contracts = self.env["recurring.contract"].browse(
             [life.contract.id for life in self.contracts]
         )
@@ -213,6 +225,8 @@ class ContractLives:
                 if model.invoice_date(index) <= self.today:
                     model.billed_prorate.setdefault(index, model.prorate)
         self.env.invalidate_all()
+        for life, new_lines in updates.items():
+            self.check_price_update(life, new_lines)
         for life in self.contracts:
             self.check_no_error(life)
             self.check_money(life)
@@ -480,9 +494,24 @@ class ContractLives:
         return row
 
     def toggle_prorate(self, which):
+        """Prorate decides what billed periods owe: it freezes with the
+        schedule once a period is in the ledger (rule 9), with a clear
+        error and nothing changed."""
         life = self.pick(which)
         if not self.editable(life):
             return None
+        if life.contract.period_ids:
+            try:
+                with self.env.cr.savepoint():
+                    life.contract.prorate = not life.contract.prorate
+            except UserError:
+                self.env.invalidate_all()
+                if life.contract.prorate != life.model.prorate:
+                    self.fail(f"{life.contract.name}: Prorate refused, yet changed")
+                return None
+            self.fail(
+                f"{life.contract.name}: Prorate changed after a period was billed"
+            )
         life.contract.prorate = not life.contract.prorate
         life.model.prorate = life.contract.prorate
         return life.model.prorate
@@ -497,290 +526,23 @@ class ContractLives:
             if life.contract.partner_id == case.partner_a
             else case.partner_a
         )
-        life.contract.partner_id = partner
+        # A change of customer has no date of its own: it takes effect on
+        # the company's today, which the simulation's today stands for.
+        with freeze_time(datetime.combine(self.today, time(12))):
+            life.contract.partner_id = partner
+        # Lines not billed yet take the product's taxes (none included in the
+        # price) mapped for the new customer; billed lines keep theirs.
+        model = life.model
+        billed = [
+            model.period(index)[2]
+            for index in model.periods(model.last_run or model.date_start)
+            if model.last_run and model.invoice_date(index) <= model.last_run
+        ]
+        for line in model.lines.values():
+            if not billed or (line.date_start or model.date_start) > max(billed):
+                line.tax_rate = 0.0
         life.model.partners.append((self.today, partner.commercial_partner_id.id))
         return partner
-
-    # ------------------------------------------------------------------
-    # Invariants
-    # ------------------------------------------------------------------
-
-    def posted_lines(self, life):
-        """(move, line, sign) of the product lines of the contract's posted
-        invoices and credit notes."""
-        for move in life.contract.invoice_ids.filtered(lambda m: m.state == "posted"):
-            sign = -1 if move.move_type == "out_refund" else 1
-            for line in move.invoice_line_ids:
-                if line.display_type == "product":
-                    yield move, line, sign
-
-    def check_no_error(self, life):
-        if life.contract.billing_error:
-            self.fail(
-                f"{life.contract.name}: billing error {life.contract.billing_error}"
-            )
-
-    def check_money(self, life):
-        """After a run on today: per period, posted invoices minus credit
-        notes = what the oracle says is owed when its invoice date has
-        passed, nothing before (fixed lines)."""
-        if "money" in SKIPPED_CHECKS:
-            return
-        model = life.model
-        billed = defaultdict(float)
-        count = defaultdict(int)
-        for _move, line, sign in self.posted_lines(life):
-            if line.recurring_line_id:
-                continue
-            billed[line.recurring_date_start] += sign * line.price_subtotal
-            count[line.recurring_date_start] += 1
-        # A period whose invoice is cancelled stays billed until a billing
-        # manager voids it (rule 6): its money is not settled meanwhile.
-        waiting = set(
-            life.contract.period_ids.filtered(
-                lambda p: p.state == "invoiced" and p.move_id.state == "cancel"
-            ).mapped("date_start")
-        )
-        expected = {}
-        for index in model.periods(self.today):
-            start = model.period_start(index)
-            expected[start] = (
-                model.fixed_owed_untaxed(index)
-                if model.invoice_date(index) <= self.today
-                else 0.0
-            )
-        for start in sorted((set(billed) | set(expected)) - waiting):
-            got, want = billed.get(start, 0.0), expected.get(start, 0.0)
-            tolerance = 0.01 * max(1, count[start], len(model.lines)) + 1e-6
-            if abs(got - want) > tolerance:
-                self.fail(
-                    f"{life.contract.name} on {self.today}: period from {start} "
-                    f"billed {got:.2f}, the rules say {want:.2f} is owed"
-                )
-
-    def check_usage_billed(self, life):
-        """After a run: the usage of each period is billed once, never more
-        than the rules say, all of it once its invoice is out; no record is
-        left pending once a later invoice carried its period."""
-        if "usage" in SKIPPED_CHECKS:
-            return
-        model = life.model
-        if not model.usage_chains():
-            return
-        contract = life.contract
-        chain_of = {key: line.chain for key, line in model.lines.items()}
-        billed = defaultdict(float)
-        for _move, line, sign in self.posted_lines(life):
-            if line.recurring_line_id:
-                billed[
-                    (chain_of[line.recurring_line_id.id], line.recurring_date_start)
-                ] += sign * line.price_subtotal
-        usage = contract.usage_ids
-        pending = usage.filtered(lambda u: not u.move_line_id)
-        billed_until = contract._get_usage_billed_until()
-        for chain in model.usage_chains():
-            for index in model.periods(self.today):
-                start, _full_end, cut_end = model.period(index)
-                want = model.usage_owed(index, chain)
-                got = billed.get((chain, start), 0.0)
-                if want is None:
-                    want = 0.0
-                if got > want + 0.01:
-                    self.fail(
-                        f"{contract.name} on {self.today}: usage of the period from "
-                        f"{start} billed {got:.2f}, more than the {want:.2f} it owes"
-                    )
-                complete = (
-                    model.usage_cutoff_passed(index, self.today)
-                    and billed_until
-                    and billed_until >= cut_end
-                    and not pending.filtered(
-                        lambda u, s=start, e=cut_end, c=chain: s <= u.date <= e
-                        and chain_of[u.line_id.id] == c
-                    )
-                )
-                if complete and abs(got - want) > 0.01:
-                    self.fail(
-                        f"{contract.name} on {self.today}: usage of the period from "
-                        f"{start} billed {got:.2f}, the rules say {want:.2f}"
-                    )
-        for record in pending:
-            received, last_move = life.received.get(record.id, (None, 0))
-            index = model.index_of(record.date)
-            if not model.usage_cutoff_passed(index, self.today):
-                continue
-            if contract.state == "closed":
-                self.fail(
-                    f"{contract.name}: usage record {record.reference} of "
-                    f"{record.date} still to bill on a closed contract"
-                )
-            carried = contract.invoice_ids.filtered(
-                lambda m, r=record, lm=last_move: m.id > lm
-                and m.state == "posted"
-                and m.move_type == "out_invoice"
-                and m.recurring_period_id.kind in ("period", "usage")
-                and contract._get_usage_cutoff(
-                    m.recurring_period_id, m.recurring_period_id.kind
-                )
-                >= r.date
-            )
-            if carried:
-                self.fail(
-                    f"{contract.name}: usage record {record.reference} of "
-                    f"{record.date} still to bill after invoice "
-                    f"{carried[:1].name} carried its period"
-                )
-
-    def check_credits(self):
-        """A credit note only against a posted invoice of the same period,
-        never more than it billed."""
-        if "credits" in SKIPPED_CHECKS:
-            return
-        for life in self.contracts:
-            invoiced = defaultdict(float)
-            credited = defaultdict(float)
-            for move in life.contract.invoice_ids.filtered(
-                lambda m: m.state == "posted"
-            ):
-                start = move.recurring_period_id.date_start
-                if move.move_type == "out_refund":
-                    credited[start] += move.amount_untaxed
-                else:
-                    invoiced[start] += move.amount_untaxed
-            for start, amount in credited.items():
-                if amount > invoiced.get(start, 0.0) + 0.01:
-                    self.fail(
-                        f"{life.contract.name}: {amount:.2f} credited for the period "
-                        f"from {start}, which has {invoiced.get(start, 0.0):.2f} "
-                        "of posted invoices"
-                    )
-
-    def check_usage_once(self):
-        """Each usage record is billed by at most one live invoice line."""
-        if "usage_once" in SKIPPED_CHECKS:
-            return
-        for life in self.contracts:
-            for record in life.contract.usage_ids.filtered("move_line_id"):
-                move = record.move_line_id.move_id
-                if move.state == "cancel" and record.period_id.state == "voided":
-                    self.fail(f"usage record {record.reference}: voided, still billed")
-
-    def check_forecast(self):
-        """The forecast of the next periods is what the rules bill for them,
-        untaxed; the Amount per Period is the next full period's."""
-        if "forecast" in SKIPPED_CHECKS:
-            return
-        for life in self.contracts:
-            contract, model = life.contract, life.model
-            if contract.state == "closed":
-                continue
-            forecast = contract._get_forecast_periods(count=3)
-            for item in forecast:
-                start = item.period.date_start
-                index = model.index_of(start)
-                if model.period(index) is None or model.period_start(index) != start:
-                    self.fail(
-                        f"{contract.name}: forecast shows a period from {start} "
-                        "that the rules do not have"
-                    )
-                want = model.fixed_owed_untaxed(index)
-                if abs(item.amount_untaxed - want) > 0.01 * len(model.lines) + 1e-6:
-                    self.fail(
-                        f"{contract.name}: forecast for the period from {start} "
-                        f"says {item.amount_untaxed:.2f}, the rules bill {want:.2f}"
-                    )
-            self.check_forecast_report(life)
-            if forecast:
-                self.check_amount_per_period(
-                    life, model.index_of(forecast[0].period.date_start)
-                )
-
-    def check_forecast_report(self, life):
-        """The revenue forecast (report and dashboard) says, per period, the
-        untaxed amount the rules bill for it, in the contract's currency."""
-        if "forecast" in SKIPPED_CHECKS:
-            return
-        contract, model = life.contract, life.model
-        rows = self.env["recurring.forecast.line"]._prepare_contract_rows(
-            contract, self.today, self.today + timedelta(days=120)
-        )
-        amounts = defaultdict(float)
-        for row in rows:
-            amounts[row["period_start"]] += row["amount_currency"]
-        for start, got in amounts.items():
-            index = model.index_of(start)
-            want = (
-                model.fixed_owed_untaxed(index)
-                if model.period(index) and model.period_start(index) == start
-                else 0.0
-            )
-            if abs(got - want) > 0.01 * len(model.lines) + 1e-6:
-                self.fail(
-                    f"{contract.name}: the revenue forecast for the period from "
-                    f"{start} says {got:.2f}, the rules bill {want:.2f} untaxed"
-                )
-
-    def check_amount_per_period(self, life, index):
-        """What the customer is told per period (form, portal, PDF, reminder)
-        = the next invoice, when that one is a full period of whole lines."""
-        if "amount_per_period" in SKIPPED_CHECKS:
-            return
-        model = life.model
-        start, full_end, cut_end = model.period(index)
-        fixed = [line for line in model.lines.values() if not line.usage]
-        whole = all(
-            (line.covers(start) and line.covers(full_end))
-            or (line.date_start and line.date_start > full_end)
-            or (line.date_end and line.date_end < start)
-            for line in fixed
-        )
-        if (
-            cut_end != full_end
-            or model.active_days(start, full_end)
-            != oracle.days_between(start, full_end)
-            or not whole
-        ):
-            return
-        want = model.fixed_owed_untaxed(index)
-        got = life.contract.amount_untaxed
-        if abs(got - want) > 0.01 * len(model.lines) + 1e-6:
-            self.fail(
-                f"{life.contract.name}: Amount per Period says {got:.2f}, the next "
-                f"invoice (period from {start}) bills {want:.2f}"
-            )
-
-    def check_mrr(self):
-        """Each MRR movement says the MRR the rules give on its day, for the
-        customer of that day, and the movements follow every change."""
-        if "mrr" in SKIPPED_CHECKS:
-            return
-        for life in self.contracts:
-            model = life.model
-            movements = life.contract.mrr_movement_ids.sorted(lambda m: (m.date, m.id))
-            tolerance = 0.01 * (1 + len(model.lines))
-            for movement in movements:
-                want = model.mrr_on(movement.date)
-                if abs(movement.mrr_after_currency - want) > tolerance:
-                    self.fail(
-                        f"{life.contract.name}: MRR movement of {movement.date} "
-                        f"says {movement.mrr_after_currency:.2f}, the rules "
-                        f"{want:.2f}"
-                    )
-                partner = model.partner_on(movement.date)
-                if movement.partner_id.commercial_partner_id.id != partner:
-                    self.fail(
-                        f"{life.contract.name}: MRR movement of {movement.date} "
-                        f"moved to customer {movement.partner_id.display_name}"
-                    )
-            for day in model.mrr_change_days():
-                before = movements.filtered(lambda m, d=day: m.date <= d)
-                got = before[-1:].mrr_after_currency if before else 0.0
-                want = model.mrr_on(day)
-                if abs(got - want) > tolerance:
-                    self.fail(
-                        f"{life.contract.name}: MRR on {day} from the movements "
-                        f"{got:.2f}, the rules {want:.2f}"
-                    )
 
 
 class ContractLivesCase(ContractLivesCommon):

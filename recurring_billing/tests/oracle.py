@@ -1,6 +1,6 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """An independent reference model of what a contract owes, for the
-model-based test of contract lives (``contract_lives_machine.py``).
+model-based test of contract lives (``test_contract_lives_machine.py``).
 
 Written from the README's rules ("How it bills" 1-3 and 10-13, "Usage
 lines"), day by day, in plain Python: it imports neither Odoo nor the
@@ -91,6 +91,10 @@ class Contract:
     billed_prorate: dict = field(default_factory=dict)
     partners: list = field(default_factory=list)  # [(from day, partner id)]
     last_run: date | None = None
+    # The yearly price update by a fixed percentage (0: none), and the
+    # update days already applied.
+    indexation_rate: float = 0.0
+    updated: set = field(default_factory=set)
 
     # ------------------------------------------------------------------
     # Rule 1: periods
@@ -287,6 +291,60 @@ class Contract:
         self.off = [(f, last) for f, last in self.off if last is not None]
         if day > first:
             self.off.append((first, day - ONE_DAY))
+
+    # ------------------------------------------------------------------
+    # Yearly price update (README "Price updates")
+    # ------------------------------------------------------------------
+
+    def price_updates_due(self, day):
+        """The price updates the run of ``day`` applies, as [(update day,
+        first day of the new prices)]: each anniversary of the start date,
+        taking effect with the first period starting on or after it, once
+        that period is billed (the prices of periods billed stand)."""
+        due = []
+        if not self.indexation_rate:
+            return due
+        years = 1
+        while True:
+            update = self.date_start + relativedelta(years=years)
+            years += 1
+            index = self.index_of(update)
+            if self.period_start(index) < update:
+                index += 1
+            if self.period(index) is None or self.invoice_date(index) > day:
+                return due
+            if update not in self.updated:
+                due.append((update, self.period_start(index)))
+
+    def update_prices(self, update, effective):
+        """Apply one price update: every line billing on ``effective`` that
+        started before it continues at its price times 1 + rate, rounded
+        half up to cents, from ``effective`` (as the Change dialog does).
+        Returns {old line key: new line (key 0 until the test knows it)}."""
+        self.updated.add(update)
+        rate = 1 + Fraction(str(self.indexation_rate)) / 100
+        new_lines = {}
+        for line in list(self.lines.values()):
+            starts_before = (line.date_start or self.date_start) < effective
+            if not starts_before or (line.date_end and line.date_end < effective):
+                continue
+            price = money(Fraction(str(line.price)) * rate)
+            if price == line.price:
+                continue
+            new_lines[line.key] = Line(
+                key=0,
+                price=price,
+                quantity=line.quantity,
+                tax_rate=line.tax_rate,
+                date_start=effective,
+                date_end=line.date_end,
+                usage=line.usage,
+                included=line.included,
+                minimum=line.minimum,
+                chain=line.chain,
+            )
+            line.date_end = effective - ONE_DAY
+        return new_lines
 
     # ------------------------------------------------------------------
     # MRR (README "Revenue analytics")

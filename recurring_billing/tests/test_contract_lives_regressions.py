@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The failing examples the state machine of ``contract_lives_machine.py``
+"""The failing examples the state machine of ``test_contract_lives_machine.py``
 found, shrunk by Hypothesis, as plain steps. Each step is done on the
 database and on the oracle; the invariants (``lives.py``) say what broke."""
 
@@ -27,6 +27,90 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.bill(40)
         self.check_all()
         self.assertEqual(life.contract.state, "closed")
+
+    def test_auto_renewal_bills_one_full_period(self):
+        """A contract that renews itself bills the period its end date cuts
+        once, in full (prorated: not a cut period, then a top-up)."""
+        lives = self.lives
+        lives.start(offset=0, term_days=45, prorate=True, auto_renew=True)
+        lives.bill(0)
+        lives.bill(31)
+        self.check_all()
+
+    def test_customer_change_keeps_mrr_history(self):
+        """A running contract changes customer (on the company's today):
+        past movements stay with the old customer, who churns that day."""
+        lives = self.lives
+        lives.start(offset=-40, price=10000)
+        lives.bill(0)
+        lives.change_customer(0)
+        self.check_all()
+
+    def test_machine_auto_renewing_contract_ending_on_its_first_day(self):
+        """Old code: "forecast for the period from 2025-01-01 says 0.32, the
+        rules bill 10.00" (a contract that renews itself has no cut period)."""
+        lives = self.lives
+        lives.start(
+            offset=0,
+            advance=False,
+            auto_renew=True,
+            prorate=True,
+            term_days=0,
+            price=1000,
+        )
+        self.check_all()
+
+    def test_machine_customer_change_the_day_after_the_start(self):
+        """Old code: "MRR movement of 2024-12-31 moved to customer
+        partner_b"."""
+        lives = self.lives
+        lives.start(offset=-1, advance=False, price=1000)
+        lives.change_customer(0)
+        self.check_all()
+
+    def test_ticking_prorate_does_not_reprice_history(self):
+        """Prorate ticked after a cut period was billed in full: refused
+        (the schedule is frozen once billed, rule 9), so an unrelated change
+        later leaves the billed period as it stands."""
+        lives = self.lives
+        lives.start(offset=0, price=10000)
+        lives.bill(0)
+        lives.pause(0, 10)
+        lives.resume(0, 15)
+        lives.bill(31)
+        lives.toggle_prorate(0)
+        lives.change_line(0, 0, 0, 20000, 1)
+        lives.bill(0)
+        self.check_all()
+
+    def test_customer_change_keeps_the_taxes_a_line_billed(self):
+        """A line billed with a tax included in its price keeps that tax when
+        the contract changes customer: the new customer's fiscal position
+        does not re-tax what was agreed and billed (end it and add it again
+        from a date to re-tax it)."""
+        lives = self.lives
+        life = lives.start(offset=-40, price=12100, tax_included=True)
+        lives.bill(0)
+        lives.change_customer(0)
+        self.assertEqual(
+            life.contract.line_ids.tax_ids, self.tax_included, "taxes kept"
+        )
+        lives.bill(31)
+        self.check_all()
+
+    def test_customer_change_taxes_lines_not_billed_for_the_new_customer(self):
+        """A line not billed yet follows the new customer's fiscal position,
+        as a quotation does: the product's taxes, mapped."""
+        lives = self.lives
+        life = lives.start(offset=0, advance=False, price=1000, tax_included=True)
+        lives.change_customer(0)
+        partner = life.contract.partner_id
+        self.assertEqual(
+            life.contract.line_ids.tax_ids,
+            life.contract.fiscal_position_id.map_tax(self.product_a.taxes_id),
+            f"the product's taxes mapped for {partner.name}",
+        )
+        self.check_all()
 
     def test_amount_per_period_after_a_change_is_the_next_invoice(self):
         """Defect: Amount per Period adds up the ended line and its successor

@@ -42,6 +42,15 @@ def allowed(name, needs_contract=True):
     )
 
 
+# A feature of new contracts left out (make fuzz --skip usage): its value off.
+FEATURES_OFF = {
+    "auto_renew": False,
+    "usage": None,
+    "tax_included": False,
+    "foreign": False,
+    "prorate": False,
+    "indexation_rate": 0,
+}
 RULES = [("monthly", 1), ("monthly", 3), ("yearly", 1), ("weekly", 2), ("daily", 10)]
 
 
@@ -113,13 +122,15 @@ class ContractLivesMachine(RuleBasedStateMachine):
                 st.sampled_from([0, 0, 2000]),  # minimum, cents
             ),
         ),
+        indexation_rate=st.sampled_from([0, 0, 3.5, 10]),  # percent a year
     )
     def start(self, **kwargs):
         # Features of a new contract can be left out like rules
-        # ("auto_renew", "usage", "tax_included", "foreign", "prorate").
-        for feature in ("auto_renew", "usage", "tax_included", "foreign", "prorate"):
+        # ("auto_renew", "usage", "tax_included", "foreign", "prorate",
+        # "indexation_rate").
+        for feature, off in FEATURES_OFF.items():
             if feature in SKIPPED:
-                kwargs[feature] = None if feature == "usage" else False
+                kwargs[feature] = off
         self.lives.start(**kwargs)
 
     @precondition(allowed("bill", needs_contract=False))
