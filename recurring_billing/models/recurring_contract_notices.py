@@ -1,5 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
+
 from odoo import models
+
+_logger = logging.getLogger(__name__)
 
 
 class RecurringContract(models.Model):
@@ -30,6 +34,13 @@ class RecurringContract(models.Model):
             return
         summaries = summaries or {}
         for contract in self.filtered(lambda c: c.partner_id.email):
+            if not template._render_field("email_from", contract.ids)[contract.id]:
+                # No salesperson, company or user address to send from:
+                # posting would raise and undo the change itself.
+                _logger.warning(
+                    "No sender address for %s: set the company's email", contract.name
+                )
+                continue
             contract.with_context(
                 mail_notify_force_send=False,
                 recurring_notice_summary=summaries.get(contract, ""),
