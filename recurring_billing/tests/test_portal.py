@@ -313,7 +313,7 @@ class TestBackendTour(AccountTestInvoicingHttpCommon):
         self.assertEqual(
             {
                 "paused" if "is paused" in m.subject else "renewed"
-                for m in mails
+                for m in mails.filtered("subject")
                 if "is paused" in m.subject or "is renewed" in m.subject
             },
             {"paused", "renewed"},
