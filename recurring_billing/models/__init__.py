@@ -9,6 +9,8 @@ from . import recurring_contract
 from . import recurring_contract_billing
 from . import recurring_contract_invoice
 from . import recurring_contract_lifecycle
+from . import recurring_contract_dialogs
+from . import recurring_contract_notices
 from . import recurring_contract_payment
 from . import recurring_contract_mrr
 from . import recurring_contract_correction
@@ -36,4 +38,5 @@ from . import recurring_price_index_value
 from . import recurring_contract_indexation
 from . import recurring_payment_attempt
 from . import recurring_payment_service
+from . import recurring_payment_notices
 from . import payment_transaction

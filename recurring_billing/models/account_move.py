@@ -40,6 +40,15 @@ class AccountMove(models.Model):
     recurring_charge_retry_date = fields.Date(
         string="Next Charge Retry", readonly=True, copy=False
     )
+    recurring_failure_to_notify = fields.Boolean(
+        string="Failed Charge Not Told Yet",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="A charge of this invoice failed and the customer has not been "
+        "emailed yet: the next failure notice of its contract lists it (one "
+        "email per contract and run, never one per invoice).",
+    )
     recurring_payment_attempt_ids = fields.One2many(
         comodel_name="recurring.payment.attempt",
         inverse_name="invoice_id",
@@ -66,6 +75,23 @@ class AccountMove(models.Model):
         "customer: after a change of customer, the former customer's "
         "invoices are never charged on the new customer's payment method.",
     )
+
+    def _fetch_duplicate_reference(self, matching_states=("draft", "posted")):
+        """Odoo takes two customer invoices of the same amount on the same
+        day for duplicates: the invoices of a contract's catch-up are, each
+        for its own period. Invoices of the same contract whose references
+        name different periods are not duplicates of each other."""
+        result = super()._fetch_duplicate_reference(matching_states=matching_states)
+        for move, duplicates in list(result.items()):
+            if not move.recurring_contract_id or not move.ref:
+                continue
+            result[move] = duplicates.filtered(
+                lambda other, move=move: other.recurring_contract_id
+                != move.recurring_contract_id
+                or not other.ref
+                or other.ref == move.ref
+            )
+        return {move: dups for move, dups in result.items() if dups}
 
     @api.depends(
         "commercial_partner_id",

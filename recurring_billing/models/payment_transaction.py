@@ -29,7 +29,9 @@ class PaymentTransaction(models.Model):
             .search([("transaction_id", "in", self.ids), ("state", "=", "pending")])
         )
         if attempts:
-            self.env["recurring.payment.service"]._apply_transaction_state(attempts)
+            service = self.env["recurring.payment.service"]
+            service._apply_transaction_state(attempts)
+            service._send_failure_notices(attempts.invoice_id)
         for tx in self.filtered(
             lambda t: t.state == "done" and t.recurring_autopay_contract_id
         ):

@@ -242,7 +242,11 @@ class RecurringBillingEngine(models.AbstractModel):
                 )
             )
         for contract in contracts:
-            if contract.state not in BILLING_STATES:
+            # A closed contract may still owe an adjustment (the credit of
+            # a close): that is billed on demand too.
+            if contract.state not in BILLING_STATES and not (
+                contract.adjustment_pending and contract.state == "closed"
+            ):
                 raise UserError(
                     _(
                         "Only a running contract can be invoiced (%(name)s).",

@@ -453,17 +453,9 @@ class RecurringContract(models.Model):
         # The kanban shows every state, drafts included, even when empty.
         return [key for key, _label in self._fields["state"].selection]
 
-    @api.depends("next_invoice_date", "state")
+    @api.depends("next_invoice_date", "state", "adjustment_pending")
     @api.depends_context("tz")
     def _compute_next_issue_date(self):
-        # sudo: only the date of the billing scheduled action's next run is
-        # read (any user who sees a contract may know when it is billed).
-        cron = (
-            self.env.ref(
-                "recurring_billing.ir_cron_generate_invoices", raise_if_not_found=False
-            )
-            or self.env["ir.cron"]
-        ).sudo()
         for contract in self:
             first = contract.next_invoice_date
             if not first and contract.state == "draft":
@@ -471,25 +463,23 @@ class RecurringContract(models.Model):
                 period = next(contract._iter_periods(), None)
                 first = period and period.invoice_date
             today = contract.company_id._get_recurring_today()
+            # An adjustment pending (a price change, a pause or a close
+            # inside a period already billed) is due at once too.
             contract.has_due_periods = bool(
-                contract.state in ("running", "paused")
-                and contract.id
-                and contract._get_due_periods(today, limit=1)
+                contract.id
+                and (
+                    (
+                        contract.state in ("running", "paused")
+                        and contract._get_due_periods(today, limit=1)
+                    )
+                    or (contract.adjustment_pending and contract.state != "draft")
+                )
             )
             if not first or first > today:
                 contract.next_issue_date = first or False
                 continue
             # Already due: issued at the next run of the scheduled action.
-            next_run = today
-            if cron and cron.active:
-                tz = contract.company_id.partner_id.tz or "UTC"
-                next_run = max(
-                    today,
-                    fields.Datetime.context_timestamp(
-                        cron.with_context(tz=tz), cron.nextcall
-                    ).date(),
-                )
-            contract.next_issue_date = next_run
+            contract.next_issue_date = contract._get_next_run_date()
 
     @api.depends(
         "state",
@@ -528,6 +518,8 @@ class RecurringContract(models.Model):
         "line_ids.quantity",
         "line_ids.discount",
         "period_ids",
+        "suspension_ids.date_start",
+        "suspension_ids.date_end",
     )
     def _compute_schedule_preview_html(self):
         for contract in self:

@@ -162,9 +162,20 @@ class RecurringContract(models.Model):
         self.ensure_one()
         if self.state == "closed":
             return []
+        # A period wholly inside a pause bills nothing: the engine skips it,
+        # so it is no scheduled invoice (a paused contract lists none of
+        # 0.00). The horizon bounds the walk when the pause has no end.
+        off_windows = self._get_off_windows()
+        periods = (
+            period
+            for period in itertools.islice(
+                self._iter_periods(renewing=True), count + 500
+            )
+            if schedule.active_days(period, off_windows)
+        )
         return [
             schedule.ScheduledInvoice(period, *self._get_period_totals(period))
-            for period in itertools.islice(self._iter_periods(renewing=True), count)
+            for period in itertools.islice(periods, count)
         ]
 
     def _get_off_windows(self):

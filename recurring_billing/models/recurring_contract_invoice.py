@@ -64,7 +64,16 @@ class RecurringContract(models.Model):
                 "out_invoice", date_ref, [Command.create(vals) for vals in lines]
             ),
             **self._prepare_operation_date_vals(period, date_ref),
+            # Each invoice names its period: the invoices of a catch-up, all
+            # dated the same day, tell each other apart.
+            "ref": self._get_period_reference(period),
         }
+
+    def _get_period_reference(self, period):
+        """'RC/2026/00001 - Period: 1 Jan 2026 - 31 Jan 2026', in the
+        customer's language: the reference of the invoice of ``period``."""
+        self.ensure_one()
+        return "%s - %s" % (self.name, self._get_period_label(period))
 
     def _prepare_operation_date_vals(self, period, date_ref):
         """The operation date e-invoicing formats read (Odoo's

@@ -1,11 +1,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import functools
-import itertools
 from datetime import timedelta
 
 from odoo import _, api, models
 from odoo.exceptions import UserError
-from odoo.tools import format_date, formatLang
+from odoo.tools import format_date
 
 from ..core import schedule
 from ..tools.privileged import privileged_context
@@ -52,10 +50,11 @@ class RecurringContract(models.Model):
             self._send_activation_notice()
         return True
 
-    def action_pause(self, date_pause=None):
+    def action_pause(self, date_pause=None, notify=True):
         """Pause from ``date_pause`` (default: today): nothing is billed from
         that day until the contract resumes; what was used before is billed
-        (by days when the contract prorates)."""
+        (by days when the contract prorates). ``notify``: email the customer
+        what the pause does (the Pause dialog's words, in their language)."""
         self.check_access("write")
         days = {c: date_pause or c.company_id._get_recurring_today() for c in self}
         for contract in self:
@@ -73,6 +72,10 @@ class RecurringContract(models.Model):
                         name=contract.name,
                     )
                 )
+        # Said before the pause is written: what it will do.
+        told = notify and self._get_customer_summaries(
+            lambda c: c._get_pause_summary(days[c])
+        )
         # sudo: suspensions are written only here and by resume/renew, for
         # contracts the user may write (checked above).
         self.env["recurring.contract.suspension"].sudo().create(
@@ -87,6 +90,10 @@ class RecurringContract(models.Model):
                     "Contract paused: nothing is billed from %(date)s on.",
                     date=format_date(self.env, days[contract]),
                 )
+            )
+        if told:
+            self._send_customer_notice(
+                "recurring_billing.mail_template_contract_paused", told
             )
         return True
 
@@ -124,17 +131,26 @@ class RecurringContract(models.Model):
             )
         return True
 
-    def action_close(self, date_close=None, reason=None):
+    def action_close(self, date_close=None, reason=None, notify=True):
         """Close on ``date_close``: nothing after it is billed. Periods up to
         that date still owed are billed first, then the contract closes
         itself; a period billed in advance past that date is credited for
-        the unused days when the contract prorates (it stands otherwise)."""
+        the unused days when the contract prorates (it stands otherwise).
+        ``notify``: email the customer what the close does (a draft, never
+        started, is closed without a word)."""
         if isinstance(reason, int):  # over RPC, a record arrives as its id
             reason = self.env["recurring.contract.close.reason"].browse(reason)
+        told = {}
         for contract in self:
             if contract.state == "closed":
                 continue
             day = date_close or contract.company_id._get_recurring_today()
+            if notify and contract.state != "draft":
+                told.update(
+                    contract._get_customer_summaries(
+                        lambda c, day=day: c._get_close_summary(day)
+                    )
+                )
             # A closed contract never renews itself again.
             vals = {
                 "close_reason_id": reason.id if reason else False,
@@ -151,7 +167,7 @@ class RecurringContract(models.Model):
             # renewal, as for any closed contract.
             contract._end_open_pause(contract.date_end)
             owes = contract.state != "draft" and (
-                next(contract._iter_periods(), None) is not None
+                contract._get_periods_left_to_bill()
                 or contract.period_ids.filtered(lambda p: p.state == "voided")
                 or contract._get_final_usage_period()
             )
@@ -164,15 +180,21 @@ class RecurringContract(models.Model):
                     reason=reason.name if reason else _("no reason given"),
                 )
             )
+        if told:
+            self._send_customer_notice(
+                "recurring_billing.mail_template_contract_closed", told
+            )
         return True
 
-    def action_renew(self, months=12, date_renew=None):
+    def action_renew(self, months=12, date_renew=None, notify=True):
         """Extend the term by ``months`` from the current end date, without a
         gap. A closed contract renewed later does not bill the time it was
-        closed."""
+        closed, and its close reason no longer applies. ``notify``: email
+        the customer the new term (the Renew dialog's words)."""
         if months < 1:
             raise UserError(_("A contract is renewed for at least one month."))
         self.check_access("write")
+        told = {}
         for contract in self:
             day = date_renew or contract.company_id._get_recurring_today()
             if not contract.date_end:
@@ -180,6 +202,12 @@ class RecurringContract(models.Model):
                     _(
                         "Contract %(name)s has no end date to extend.",
                         name=contract.name,
+                    )
+                )
+            if notify and contract.state != "draft":
+                told.update(
+                    contract._get_customer_summaries(
+                        lambda c, day=day: c._get_renew_summary(months, day)
                     )
                 )
             old_end = contract.date_end
@@ -196,14 +224,13 @@ class RecurringContract(models.Model):
                         "reason": "closed",
                     }
                 )
-            contract._write_state(
-                {
-                    "date_end": schedule.extend_term(old_end, months),
-                    "state": "running"
-                    if contract.state == "closed"
-                    else contract.state,
-                }
-            )
+            vals = {
+                "date_end": schedule.extend_term(old_end, months),
+                "state": "running" if contract.state == "closed" else contract.state,
+            }
+            if contract.state == "closed":
+                vals["close_reason_id"] = False
+            contract._write_state(vals)
             contract._sync_mrr_movements()
             # A log, not a message_post: automatic renewals run as the billing
             # user, who has no email address to send from.
@@ -213,6 +240,10 @@ class RecurringContract(models.Model):
                     old=format_date(self.env, old_end),
                     new=format_date(self.env, contract.date_end),
                 )
+            )
+        if told:
+            self._send_customer_notice(
+                "recurring_billing.mail_template_contract_renewed", told
             )
         return True
 
@@ -250,8 +281,11 @@ class RecurringContract(models.Model):
             lambda c: c.state == "running" and c.auto_renew and c.date_end
         ):
             while contract._is_renewal_due(day):
+                # The customer was told before (the renewal notice).
                 contract.action_renew(
-                    months=contract.renewal_months, date_renew=contract.date_end
+                    months=contract.renewal_months,
+                    date_renew=contract.date_end,
+                    notify=False,
                 )
 
     def _is_renewal_due(self, day):
@@ -273,212 +307,3 @@ class RecurringContract(models.Model):
         engine bills on."""
         contracts = self.browse(contract_ids or [])
         return (contracts[:1].company_id or self.env.company)._get_recurring_today()
-
-    def _send_activation_notice(self):
-        """Tell the customer what will be billed, how often and from when,
-        before the first invoice arrives. Queued, never sent inline."""
-        template = self.env.ref(
-            "recurring_billing.mail_template_contract_activation",
-            raise_if_not_found=False,
-        )
-        if not template:
-            return
-        for contract in self.filtered(lambda c: c.partner_id.email):
-            contract.with_context(
-                mail_notify_force_send=False
-            ).message_post_with_source(
-                template,
-                subtype_xmlid="mail.mt_comment",
-            )
-
-    # -------------------------------------------------------------------------
-    # WHAT EACH DIALOG SAYS (close, pause, resume)
-    # -------------------------------------------------------------------------
-
-    def _get_effective_close_date(self, date_request):
-        """When a close requested on ``date_request`` takes effect: after the
-        notice period, and not before the end of the minimum term."""
-        self.ensure_one()
-        dates = [date_request + timedelta(days=self.notice_days)]
-        if self.minimum_term_months:
-            dates.append(
-                schedule.extend_term(
-                    self.date_start - timedelta(days=1), self.minimum_term_months
-                )
-            )
-        return max(dates)
-
-    def _get_close_summary(self, date_close):
-        """What closing on ``date_close`` does to money, in words: said in the
-        close wizard before confirming. Computed by the same code as the
-        billing itself."""
-        self.ensure_one()
-        date_end = max(date_close, self.date_start)
-        if self.date_end and self.date_end < date_end:
-            date_end = self.date_end
-        if self.state == "draft":
-            return _("%(name)s: never billed, closes at once.", name=self.name)
-        sentences = [
-            _("Closes on %(date)s.", date=format_date(self.env, date_end)),
-        ]
-        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
-        owed = list(
-            schedule.iter_periods(
-                start_index=self._get_next_period_index(),
-                **self._get_schedule_args(date_end=date_end),
-            )
-        )
-        if owed:
-            amount = money(sum(self._get_period_amount(p) for p in owed))
-            sentences.append(
-                _(
-                    "The period still owed up to %(date)s is billed (%(amount)s), "
-                    "then the contract closes.",
-                    date=format_date(self.env, date_end),
-                    amount=amount,
-                )
-                if len(owed) == 1
-                else _(
-                    "%(count)s periods still owed up to %(date)s are billed "
-                    "(%(amount)s), then the contract closes.",
-                    count=len(owed),
-                    date=format_date(self.env, date_end),
-                    amount=amount,
-                )
-            )
-        sentences += self._get_adjustment_sentences(
-            self._get_adjustments(date_end=date_end),
-            _("credited for the days after the close"),
-        )
-        billed_until = self._get_billed_until()
-        if billed_until and billed_until > date_end and not self.prorate:
-            sentences.append(
-                _(
-                    "What is billed up to %(date)s stands: the contract does not "
-                    "prorate.",
-                    date=format_date(self.env, billed_until),
-                )
-            )
-        if len(sentences) == 1:
-            sentences.append(_("Nothing more is billed or credited."))
-        return "%s: %s" % (self.name, " ".join(sentences))
-
-    def _get_adjustment_sentences(self, adjustments, credit_reason):
-        """One sentence per period already billed whose amount changes."""
-        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
-        sentences = []
-        for period, differences in adjustments:
-            total = sum(differences.values())
-            sentences.append(
-                _(
-                    "%(start)s - %(end)s, billed in advance: %(amount)s " "%(reason)s.",
-                    start=format_date(self.env, period.date_start),
-                    end=format_date(self.env, period.date_end),
-                    amount=money(-total),
-                    reason=credit_reason,
-                )
-                if total < 0
-                else _(
-                    "%(start)s - %(end)s: %(amount)s more is billed.",
-                    start=format_date(self.env, period.date_start),
-                    end=format_date(self.env, period.date_end),
-                    amount=money(total),
-                )
-            )
-        return sentences
-
-    def _get_pause_summary(self, date_pause):
-        """What pausing from ``date_pause`` does to money, in words: said in
-        the Pause dialog before confirming, computed by the billing code."""
-        self.ensure_one()
-        off_windows = self._get_off_windows() + [(date_pause, None)]
-        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
-        sentences = [
-            _(
-                "Nothing is billed from %(date)s until the contract resumes.",
-                date=format_date(self.env, date_pause),
-            )
-        ]
-        owed = list(
-            itertools.takewhile(
-                lambda p: p.date_start < date_pause, self._iter_periods()
-            )
-        )
-        if owed:
-            amount = money(sum(self._get_period_amount(p, off_windows) for p in owed))
-            sentences.append(
-                _(
-                    "The period before the pause still owed is billed " "(%(amount)s).",
-                    amount=amount,
-                )
-                if len(owed) == 1
-                else _(
-                    "%(count)s periods before the pause still owed are billed "
-                    "(%(amount)s).",
-                    count=len(owed),
-                    amount=amount,
-                )
-            )
-        sentences += self._get_adjustment_sentences(
-            self._get_adjustments(off_windows=off_windows),
-            _("credited for the days of the pause"),
-        )
-        billed_until = self._get_billed_until()
-        if billed_until and billed_until >= date_pause and not self.prorate:
-            sentences.append(
-                _(
-                    "What is billed up to %(date)s stands: the contract does not "
-                    "prorate.",
-                    date=format_date(self.env, billed_until),
-                )
-            )
-        return "%s: %s" % (self.name, " ".join(sentences))
-
-    def _get_resume_summary(self, date_resume):
-        """What resuming on ``date_resume`` does to money, in words: said in
-        the Resume dialog before confirming."""
-        self.ensure_one()
-        pause = self.suspension_ids.filtered(lambda s: not s.date_end)
-        paused_from = min(pause.mapped("date_start") or [date_resume])
-        off_windows = [(s.date_start, s.date_end) for s in self.suspension_ids - pause]
-        if date_resume > paused_from:
-            off_windows.append((paused_from, date_resume - timedelta(1)))
-        money = functools.partial(formatLang, self.env, currency_obj=self.currency_id)
-        days = (date_resume - paused_from).days
-        sentences = [
-            _(
-                "Billing resumes on %(date)s; the %(days)s days paused from "
-                "%(start)s are not billed.",
-                date=format_date(self.env, date_resume),
-                days=days,
-                start=format_date(self.env, paused_from),
-            )
-            if days > 0
-            else _(
-                "Billing resumes on %(date)s: nothing was paused.",
-                date=format_date(self.env, date_resume),
-            )
-        ]
-        sentences += self._get_adjustment_sentences(
-            self._get_adjustments(off_windows=off_windows),
-            _("credited"),
-        )
-        # The first period that bills something again (periods wholly inside
-        # the pause are skipped, never billed).
-        for period in itertools.islice(self._iter_periods(), 500):
-            if not self._get_line_amounts(period, off_windows):
-                continue
-            amount = self._get_period_amount(period, off_windows)
-            if amount:
-                sentences.append(
-                    _(
-                        "Next invoice: %(start)s - %(end)s, %(amount)s, "
-                        "scheduled for %(date)s.",
-                        start=format_date(self.env, period.date_start),
-                        end=format_date(self.env, period.date_end),
-                        amount=money(amount),
-                        date=format_date(self.env, period.invoice_date),
-                    )
-                )
-                break
-        return "%s: %s" % (self.name, " ".join(sentences))

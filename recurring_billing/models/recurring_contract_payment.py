@@ -127,6 +127,20 @@ class RecurringContract(models.Model):
             # What was billed stands; the daily charging run tries again.
             _logger.exception("Charging after the billing run failed")
 
+    def _get_failed_invoices_to_notify(self):
+        """The invoices of the contract's customer whose charge failed and
+        that the customer was not told of yet: what the failure notice
+        lists (``recurring.payment.service._send_failure_notices``)."""
+        self.ensure_one()
+        return self.env["account.move"].search(
+            [
+                ("recurring_contract_id", "=", self.id),
+                ("recurring_failure_to_notify", "=", True),
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+            ],
+            order="invoice_date, id",
+        )
+
     def _save_payment_token_from_transaction(self, transaction):
         """The customer paid an invoice of the contract and asked to be
         charged automatically: the transaction's payment method becomes the
@@ -166,6 +180,28 @@ class RecurringContract(models.Model):
             author_id=transaction.partner_id.id,
         )
         return True
+
+    def action_accept_cancellation(self):
+        """The banner's 'Accept and Close': the Close dialog on the date the
+        customer's request takes effect (their notice period and minimum
+        term already counted), for the customer's request."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Close Contract"),
+            "res_model": "recurring.contract.close.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "active_ids": self.ids,
+                "active_id": self.id,
+                "default_date_close": self.cancel_request_effective_date,
+                "default_respect_terms": False,
+                "default_reason_id": self.env["ir.model.data"]._xmlid_to_res_id(
+                    "recurring_billing.close_reason_customer_request"
+                ),
+            },
+        }
 
     def _request_cancellation(self, reason, date_request=None):
         """The customer asks to cancel (portal): record the request with the

@@ -69,6 +69,7 @@ class RecurringPaymentService(models.AbstractModel):
             if in_cron:
                 break
         self._clear_paid_failures()
+        self._send_failure_notices()
         remaining = self.env["account.move"].search_count(
             self._get_invoices_to_charge_domain(date_ref)
         )
@@ -101,7 +102,9 @@ class RecurringPaymentService(models.AbstractModel):
             self._get_invoices_to_charge_domain(date_ref)
         )
         locked = self._lock_invoices(invoices)
-        return self._charge_batch(locked, date_ref, in_cron=False)
+        attempts = self._charge_batch(locked, date_ref, in_cron=False)
+        self._send_failure_notices(locked)
+        return attempts
 
     # -------------------------------------------------------------------------
     # CLAIM
@@ -546,7 +549,9 @@ class RecurringPaymentService(models.AbstractModel):
             }
         )
         self._flag_payment_failing(attempt)
-        self._send_failure_email(invoice)
+        # Told once the run is over, with the other failures of the contract
+        # (_send_failure_notices): one email per contract and run.
+        invoice.recurring_failure_to_notify = True
         if not retry_date and self._is_current_customer_invoice(invoice):
             self._apply_dunning_outcome(
                 attempt.contract_id,
@@ -680,17 +685,18 @@ class RecurringPaymentService(models.AbstractModel):
         # user has no email address to post from; the action is the company's
         # own dunning rule, on a contract the billing user can read and write.
         contract = contract.sudo()
+        # The customer was told of each failed charge (and that the contract
+        # may stop) by the failure notices: no second email here.
         if action == "pause" and contract.state == "running":
-            contract.action_pause(date_pause=max(date_ref, contract.date_start))
+            contract.action_pause(
+                date_pause=max(date_ref, contract.date_start), notify=False
+            )
         elif action == "close" and contract.state in ("running", "paused"):
             contract.action_close(
                 date_close=date_ref,
                 reason=contract.company_id.recurring_dunning_close_reason_id,
+                notify=False,
             )
-
-    @api.model
-    def _send_failure_email(self, invoice):
-        self._post_template(invoice, "recurring_billing.mail_template_payment_failed")
 
     @api.model
     def _post_template(self, invoice, xmlid):

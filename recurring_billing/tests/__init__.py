@@ -31,3 +31,5 @@ from . import test_lifecycle_seams
 from . import test_usage_seams
 from . import test_rights_policy
 from . import test_rights_matrix
+from . import test_dialogs_told
+from . import test_notices

@@ -175,10 +175,10 @@ class TestPaymentCharge(RecurringPaymentCommon):
             lambda a: a.summary == "Automatic payment failing"
         )
         self.assertEqual(len(activity), 1)
-        # The customer's email: queued, with the links to pay and to update
-        # the card.
-        message = invoice.message_ids.filtered(
-            lambda m: "payment of invoice" in (m.subject or "")
+        # The customer's email: queued, on the contract (its portal history),
+        # with the links to pay and to update the card.
+        message = contract.message_ids.filtered(
+            lambda m: "payment failed for your contract" in (m.subject or "")
         )
         self.assertEqual(len(message), 1)
         self.assertIn(self.partner_a, message.partner_ids)
@@ -210,12 +210,13 @@ class TestPaymentCharge(RecurringPaymentCommon):
             invoice.recurring_payment_attempt_ids.mapped("state"), ["error"] * 4
         )
         self.assertEqual(self.charge(date(2026, 2, 1)), 0)
-        # One activity for the salesperson, four emails to the customer.
+        # One activity for the salesperson, four emails to the customer (one
+        # per failed run).
         self.assertEqual(len(contract.activity_ids), 1)
         self.assertEqual(
             len(
-                invoice.message_ids.filtered(
-                    lambda m: "payment of invoice" in (m.subject or "")
+                contract.message_ids.filtered(
+                    lambda m: "payment failed for your contract" in (m.subject or "")
                 )
             ),
             4,

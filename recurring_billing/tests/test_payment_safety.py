@@ -35,8 +35,13 @@ class PaymentSafetyCommon(RecurringPaymentCommon):
         )
 
     def failure_emails(self, invoice):
+        """The failure notices listing ``invoice``: on its contract (its
+        customer's), or on the invoice (a former customer's)."""
         return invoice.message_ids.filtered(
             lambda m: "payment of invoice" in (m.subject or "")
+        ) | invoice.recurring_contract_id.message_ids.filtered(
+            lambda m: "payment failed for your contract" in (m.subject or "")
+            and invoice.name in m.body
         )
 
     def failing_activity(self, contract):

@@ -302,11 +302,21 @@ class TestBackendTour(AccountTestInvoicingHttpCommon):
             login="admin",
         )
         self.assertEqual(contract.state, "running")
+        mails = self.env["mail.mail"].search(
+            [("model", "=", contract._name), ("res_id", "=", contract.id)]
+        )
         self.assertFalse(
-            self.env["mail.mail"].search(
-                [("model", "=", contract._name), ("res_id", "=", contract.id)]
-            ),
+            mails.filtered(lambda m: "starts" in (m.subject or "")),
             "unticked: no activation notice",
+        )
+        # The Pause and Renew dialogs tell the customer by default.
+        self.assertEqual(
+            {
+                "paused" if "is paused" in m.subject else "renewed"
+                for m in mails.filtered("subject")
+                if "is paused" in m.subject or "is renewed" in m.subject
+            },
+            {"paused", "renewed"},
         )
         self.assertEqual(
             [(s.date_start, s.date_end) for s in contract.suspension_ids],

@@ -34,6 +34,12 @@ class RecurringContractCloseWizard(models.TransientModel):
         string="Reason",
         required=True,
     )
+    notify_customer = fields.Boolean(
+        string="Email the Customer",
+        default=True,
+        help="Email the customer the close and what it does to their invoices, in "
+        "their language (shown in the portal's history).",
+    )
     summary = fields.Text(
         compute="_compute_summary",
         help="What closing on this date does to money, said before confirming.",
@@ -63,6 +69,8 @@ class RecurringContractCloseWizard(models.TransientModel):
         self.ensure_one()
         for contract in self.contract_ids:
             contract.action_close(
-                date_close=self._get_close_date(contract), reason=self.reason_id
+                date_close=self._get_close_date(contract),
+                reason=self.reason_id,
+                notify=self.notify_customer,
             )
         return {"type": "ir.actions.act_window_close"}

@@ -26,6 +26,12 @@ class RecurringContractLineChangeWizard(models.TransientModel):
     quantity = fields.Float(digits="Product Unit of Measure", required=True)
     price_unit = fields.Float(string="Unit Price", digits="Product Price")
     discount = fields.Float(string="Discount (%)", digits="Discount")
+    notify_customer = fields.Boolean(
+        string="Email the Customer",
+        default=True,
+        help="Email the customer what changes from this date, in their language "
+        "(shown in the portal's history).",
+    )
 
     @api.model
     def _default_today(self):
@@ -50,12 +56,19 @@ class RecurringContractLineChangeWizard(models.TransientModel):
             raise UserError(
                 _("A change takes effect after the line starts: pick a later date.")
             )
-        line._action_change(
-            self.date_effective,
-            {
-                "quantity": self.quantity,
-                "price_unit": self.price_unit,
-                "discount": self.discount,
-            },
-        )
+        vals = {
+            "quantity": self.quantity,
+            "price_unit": self.price_unit,
+            "discount": self.discount,
+        }
+        contract = line.contract_id
+        new_line = line._action_change(self.date_effective, vals)
+        if self.notify_customer and contract.state != "draft":
+            # Said once the change is made: the lines and adjustments it left.
+            contract._send_customer_notice(
+                "recurring_billing.mail_template_contract_price_change",
+                contract._get_customer_summaries(
+                    lambda c: c._get_line_change_summary(new_line)
+                ),
+            )
         return {"type": "ir.actions.act_window_close"}

@@ -28,6 +28,12 @@ class RecurringContractPauseWizard(models.TransientModel):
         help="Pause: the first day not billed. Resume: the first day billed again.",
     )
     summary = fields.Text(compute="_compute_summary")
+    notify_customer = fields.Boolean(
+        string="Email the Customer",
+        default=True,
+        help="Pause: email the customer what the pause does, in their language "
+        "(shown in the portal's history).",
+    )
 
     @api.depends("contract_ids", "mode", "date")
     def _compute_summary(self):
@@ -45,7 +51,9 @@ class RecurringContractPauseWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         if self.mode == "pause":
-            self.contract_ids.action_pause(date_pause=self.date)
+            self.contract_ids.action_pause(
+                date_pause=self.date, notify=self.notify_customer
+            )
         else:
             self.contract_ids.action_resume(date_resume=self.date)
         return {"type": "ir.actions.act_window_close"}

@@ -1,10 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import timedelta
-
-from odoo import _, api, fields, models
-from odoo.tools import format_date
-
-from ..core import schedule
+from odoo import api, fields, models
 
 
 class RecurringContractRenewWizard(models.TransientModel):
@@ -22,45 +17,27 @@ class RecurringContractRenewWizard(models.TransientModel):
         help="A closed contract is among them: renewing reopens it.",
     )
     summary = fields.Text(compute="_compute_summary")
+    notify_customer = fields.Boolean(
+        string="Email the Customer",
+        default=True,
+        help="Email the customer the new term and what it bills, in their language "
+        "(shown in the portal's history).",
+    )
 
     @api.depends("contract_ids", "months")
     def _compute_summary(self):
         for wizard in self:
             wizard.reopens = any(c.state == "closed" for c in wizard.contract_ids)
-            sentences = []
-            for contract in wizard.contract_ids.filtered("date_end"):
-                if wizard.months < 1:
-                    break
-                new_end = schedule.extend_term(contract.date_end, wizard.months)
-                sentence = _(
-                    "%(name)s: the end date moves from %(old)s to %(new)s.",
-                    name=contract.name,
-                    old=format_date(self.env, contract.date_end),
-                    new=format_date(self.env, new_end),
+            wizard.summary = (
+                "\n".join(
+                    contract._get_renew_summary(wizard.months)
+                    for contract in wizard.contract_ids.filtered("date_end")
                 )
-                if contract.state == "closed":
-                    resume = max(
-                        contract.company_id._get_recurring_today(),
-                        contract.date_end + timedelta(1),
-                    )
-                    sentence += " " + _(
-                        "The contract is closed: renewing reopens it and bills "
-                        "again from %(date)s.",
-                        date=format_date(self.env, resume),
-                    )
-                    if resume > contract.date_end + timedelta(1):
-                        sentence += " " + _(
-                            "The time it was closed, %(start)s - %(end)s, is not "
-                            "billed.",
-                            start=format_date(
-                                self.env, contract.date_end + timedelta(1)
-                            ),
-                            end=format_date(self.env, resume - timedelta(1)),
-                        )
-                sentences.append(sentence)
-            wizard.summary = "\n".join(sentences)
+                if wizard.months >= 1
+                else ""
+            )
 
     def action_renew(self):
         self.ensure_one()
-        self.contract_ids.action_renew(months=self.months)
+        self.contract_ids.action_renew(months=self.months, notify=self.notify_customer)
         return {"type": "ir.actions.act_window_close"}

@@ -1,8 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import functools
-
 from odoo import _, api, fields, models
-from odoo.tools import format_date, formatLang
 
 
 class RecurringContractStartWizard(models.TransientModel):
@@ -52,23 +49,7 @@ class RecurringContractStartWizard(models.TransientModel):
             wizard.notice_summary = "\n".join(notices)
 
     def _get_contract_summary(self, contract):
-        period = next(contract._iter_periods(), None)
-        if not period:
-            return _("%(name)s: nothing to bill.", name=contract.name)
-        money = functools.partial(
-            formatLang, self.env, currency_obj=contract.currency_id
-        )
-        return _(
-            "%(name)s: %(amount)s %(per_period)s. First invoice issued on "
-            "%(date)s, for %(start)s - %(end)s (%(first_amount)s before taxes).",
-            name=contract.name,
-            amount=money(contract.amount_total),
-            per_period=contract.period_label,
-            date=format_date(self.env, contract.next_issue_date),
-            start=format_date(self.env, period.date_start),
-            end=format_date(self.env, period.date_end),
-            first_amount=money(contract._get_period_amount(period)),
-        )
+        return contract._get_start_summary()
 
     def action_start(self):
         self.ensure_one()
