@@ -20,6 +20,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.modules.registry import Registry
 from odoo.tests import get_db_name, tagged
+from odoo.tools import SQL
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -44,15 +45,20 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         registry = Registry(get_db_name())
         with registry.cursor() as cr:
             cr.execute(
-                "INSERT INTO verifactu_chaining (name, sif_id, installation_number)"
-                " VALUES (%s, '77', 1) RETURNING id",
-                [name],
+                SQL(
+                    "INSERT INTO verifactu_chaining "
+                    "(name, sif_id, installation_number) "
+                    "VALUES (%s, '77', 1) RETURNING id",
+                    name,
+                )
             )
             chaining_id = cr.fetchone()[0]
 
         def drop():
             with registry.cursor() as cr:
-                cr.execute("DELETE FROM verifactu_chaining WHERE id = %s", [chaining_id])
+                cr.execute(
+                    SQL("DELETE FROM verifactu_chaining WHERE id = %s", chaining_id)
+                )
 
         # Registered before the test class's own cleanups: run after its
         # transaction is rolled back (cleanups run last in, first out).
@@ -209,8 +215,8 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         self.assertFalse((closed | changed).filtered("billing_error"))
         self.assertChained(september | credits)
         for contract, amount in ((closed, 121.0), (changed, 60.5)):
-            invoice = september.filtered(lambda m, c=contract: m.recurring_contract_id == c)
-            credit = credits.filtered(lambda m, c=contract: m.recurring_contract_id == c)
+            invoice = september & contract.invoice_ids
+            credit = credits & contract.invoice_ids
             self.assertEqual(credit.amount_total, amount)
             self.assertEqual(credit.reversed_entry_id, invoice)
             self.assertEqual(credit._get_verifactu_document_type(), "R1")
@@ -241,9 +247,11 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         self.assertIn(f"numserie={invoice.name.replace('/', '%2F')}", url)
         self.assertIn("fecha=01-09-2026", url)
         self.assertIn("importe=363.00", url)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "account.report_invoice", invoice.ids
-        )[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("account.report_invoice", invoice.ids)[0]
+            .decode()
+        )
         self.assertIn('id="verifactu_qr"', html)
         self.assertIn(f"data:image/png;base64,{invoice.verifactu_qr.decode()}", html)
         self.assertIn("VERI*FACTU", html)
@@ -259,8 +267,10 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         self.env.flush_all()
         with self.env.registry.cursor() as holder:
             holder.execute(
-                "SELECT id FROM verifactu_chaining WHERE id = %s FOR UPDATE",
-                [self.lock_chaining_id],
+                SQL(
+                    "SELECT id FROM verifactu_chaining WHERE id = %s FOR UPDATE",
+                    self.lock_chaining_id,
+                )
             )
             with self.assertRaises(UserError) as caught:
                 contract._generate_invoices(date_ref=D(2026, 9, 1))
@@ -294,3 +304,50 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         self.assertFalse(
             self.env["recurring.billing.engine"]._is_retryable_error(error)
         )
+
+    def test_aeat_state_on_the_ledger_and_rejections_on_the_contract(self):
+        contract = self.create_contract()
+        other = self.create_contract()
+        invoices = (contract | other)._generate_invoices(date_ref=D(2026, 9, 1))
+        invoice = invoices & contract.invoice_ids
+        self.assertTrue(contract.show_aeat_state)
+        self.assertEqual(contract.period_ids.aeat_state, "not_sent")
+        self.assertEqual(
+            dict(
+                contract.period_ids._fields["aeat_state"]._description_selection(
+                    self.env
+                )
+            )["incorrect"],
+            "Incorrect",
+        )
+        Contract = self.env["recurring.contract"]
+        self.assertFalse(contract.has_billing_error)
+        self.assertFalse(Contract.search([("has_rejected_invoices", "=", True)]))
+        # What OCA's module writes when the AEAT answers.
+        (invoices - invoice).aeat_state = "sent"
+        invoice.aeat_state = "incorrect"
+        self.env.invalidate_all()
+        self.assertEqual(contract.period_ids.aeat_state, "incorrect")
+        self.assertEqual(other.period_ids.aeat_state, "sent")
+        self.assertEqual(contract.edi_error_count, 1)
+        self.assertTrue(contract.has_billing_error)
+        self.assertFalse(other.has_billing_error)
+        self.assertEqual(
+            Contract.search([("has_rejected_invoices", "=", True)]), contract
+        )
+        self.assertIn(
+            other,
+            Contract.search([("has_rejected_invoices", "=", False)]),
+        )
+        self.assertNotIn(
+            contract,
+            Contract.search([("has_rejected_invoices", "!=", True)]),
+        )
+        action = contract.action_view_rejected_invoices()
+        self.assertEqual(action["domain"], [("id", "in", invoice.ids)])
+        # Accepted with errors: to be corrected, so to review too.
+        invoice.aeat_state = "sent_w_errors"
+        self.assertTrue(contract.has_billing_error)
+        invoice.aeat_state = "sent"
+        self.assertFalse(contract.has_billing_error)
+        self.assertEqual(contract.edi_error_count, 0)
