@@ -431,6 +431,7 @@ class TestBilling(RecurringBillingCommon):
             {"cron_id": self.env.ref("recurring_billing.ir_cron_generate_invoices").id}
         )
         calls = []
+        self.env.flush_all()
 
         def _post(moves, soft=True):
             raise pg_errors.LockNotAvailable("could not obtain lock")
