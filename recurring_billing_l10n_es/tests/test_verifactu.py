@@ -82,8 +82,11 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         cls.journal = cls.company_data["default_journal_sale"]
         # The minimum the module's own tests configure: a developer (the
         # SIF), a chain, the AEAT as tax agency, test mode. No certificate:
-        # records are made at posting, sending is another step.
-        developer = cls.env["verifactu.developer"].create(
+        # records are made at posting, sending is another step. As the
+        # superuser: an AEAT manager's and an administrator's settings, not
+        # the accountant's who bills.
+        admin_env = cls.env(su=True)
+        developer = admin_env["verifactu.developer"].create(
             {
                 "name": "recurring_billing tests",
                 "vat": "A12345674",
@@ -91,10 +94,10 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
                 "version": "1.0",
             }
         )
-        cls.chaining = cls.env["verifactu.chaining"].create(
+        cls.chaining = admin_env["verifactu.chaining"].create(
             {"name": "recurring_billing tests", "sif_id": "11"}
         )
-        cls.company.write(
+        cls.company.with_env(admin_env).write(
             {
                 "verifactu_enabled": True,
                 "verifactu_test": True,
@@ -262,7 +265,8 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         engine gives the batch up (billed again by the next call, see
         _run_scheduled) instead of recording an error on the contract and
         skipping it until the next day."""
-        self.company.verifactu_chaining_id = self.lock_chaining_id
+        # sudo: the company setting is the administrator's, not the accountant's.
+        self.company.sudo().verifactu_chaining_id = self.lock_chaining_id
         contract = self.create_contract()
         self.env.flush_all()
         with self.env.registry.cursor() as holder:
@@ -295,7 +299,8 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
     def test_other_user_errors_stay_errors_of_the_contract(self):
         """Only the chain lock is a conflict: a configuration the module
         refuses (no chain for the company) is the contract's billing error."""
-        self.company.verifactu_chaining_id = False
+        # sudo: the company setting is the administrator's, not the accountant's.
+        self.company.sudo().verifactu_chaining_id = False
         contract = self.create_contract()
         moves = contract._generate_invoices(date_ref=D(2026, 9, 1))
         self.assertFalse(moves)
