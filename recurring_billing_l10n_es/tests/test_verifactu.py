@@ -270,9 +270,15 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         contract = self.create_contract()
         self.env.flush_all()
         with self.env.registry.cursor() as holder:
+            # What the other worker holds: the row lock of its update of
+            # the chain's last record (FOR NO KEY UPDATE), which does not
+            # wait for the key share this transaction took when linking the
+            # company to the chain, and which the module's FOR UPDATE NOWAIT
+            # cannot get.
             holder.execute(
                 SQL(
-                    "SELECT id FROM verifactu_chaining WHERE id = %s FOR UPDATE",
+                    "SELECT id FROM verifactu_chaining WHERE id = %s "
+                    "FOR NO KEY UPDATE",
                     self.lock_chaining_id,
                 )
             )
