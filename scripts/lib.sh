@@ -172,6 +172,27 @@ ensure_queue_job() {
     QJ_ADDONS="$target/odoo/addons"
 }
 
+# OCA's VERI*FACTU module and its OCA dependencies (pinned in
+# requirements-l10n-es.txt) into $STATE/l10n_es, never into the virtualenv,
+# again only when the pins change. Sets ES_ADDONS (the addons directory to
+# add to the Spanish bridge's addons_path) and puts the directory on
+# PYTHONPATH for their Python dependency (unidecode). --no-deps as for
+# queue_job: the odoo-addon packages require "odoo", which is not on the index.
+ensure_l10n_es_oca() {
+    local target="$STATE/l10n_es"
+    if ! cmp -s "$ROOT/requirements-l10n-es.txt" "$target/.requirements"; then
+        say "installing l10n_es_verifactu_oca and its dependencies into $target"
+        rm -rf "$target"
+        "$PY" -m pip install --quiet --no-deps --target "$target" \
+            -r "$ROOT/requirements-l10n-es.txt" || die "pip install of the OCA modules failed"
+        cp "$ROOT/requirements-l10n-es.txt" "$target/.requirements"
+    fi
+    ES_ADDONS="$target/odoo/addons"
+    # After Odoo's own source (scripts put it first): the target's "odoo"
+    # folder is only a namespace for the addons.
+    export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$target"
+}
+
 # A bridge addon's tests on a database of their own, rb_<name>_<suffix>,
 # without demo data: install (or update, with RB_REUSE_DB) the modules, check
 # the log, run the tests with pytest-odoo, check the JUnit report and the log.

@@ -72,7 +72,8 @@ if [ $# -eq 0 ] && [ -z "${RB_SKIP_FAULTS:-}" ]; then
     bash "$ROOT/scripts/faults.sh" --quick
 fi
 
-# The Spanish bridge on a database of its own (l10n_es + l10n_es_edi_sii).
+# The Spanish bridge on a database of its own (l10n_es + l10n_es_edi_sii +
+# OCA l10n_es_verifactu_oca from PyPI, in .local/l10n_es).
 if [ $# -eq 0 ]; then
     if [ -z "${RB_SKIP_L10N_ES:-}" ]; then
         RB_TEST_DB="$DB" RB_TEST_HTTP_PORT="$HTTP_PORT" bash "$ROOT/scripts/test_l10n_es.sh"

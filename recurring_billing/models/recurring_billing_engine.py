@@ -70,9 +70,25 @@ class RecurringBillingEngine(models.AbstractModel):
         done = 0
         while contracts := self._claim_batch_with_retry(date_ref, in_cron):
             company = contracts.company_id
-            self.with_company(company)._bill_batch(
-                contracts, date_ref or company._get_recurring_today()
-            )
+            try:
+                self.with_company(company)._bill_batch(
+                    contracts, date_ref or company._get_recurring_today()
+                )
+            except Exception as error:
+                if not (in_cron and self._is_retryable_error(error)):
+                    raise
+                # Another worker holds a lock the batch needs (a numbering,
+                # a tax agency's document chain) and commits soon: give the
+                # batch up and call again shortly, as for a lost claim. Under
+                # ir.cron nothing else of ours is pending (each call commits
+                # its batch), so the rollback loses nothing that the next
+                # call does not redo.
+                _logger.info("billing batch given up (%s): billed again", error)
+                self.env.cr.rollback()
+                self.env.invalidate_all(flush=False)
+                time.sleep(random.uniform(0, 0.5))
+                self._trigger_next_run()
+                return done
             done += len(contracts)
             if in_cron:
                 self._commit_batch()
@@ -351,6 +367,16 @@ class RecurringBillingEngine(models.AbstractModel):
         return self.env["recurring.contract"]
 
     @api.model
+    def _is_retryable_error(self, error):
+        """Whether ``error``, raised while billing a batch, means "another
+        transaction got there first" (it holds a lock posting needs, or
+        committed the same rows): the batch is billed again, and the error is
+        never recorded as a problem of its contracts. Bridges extend it for
+        the modules that report such a conflict in their own way (a
+        UserError wrapping the lock error)."""
+        return isinstance(error, CONCURRENCY_ERRORS)
+
+    @api.model
     def _search_locked(self, domain, limit):
         """The due contracts of ``domain`` no other worker holds, oldest due
         first (``tools/locking.py``)."""
@@ -397,9 +423,12 @@ class RecurringBillingEngine(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     moves |= self._create_invoices(chunk, date_ref)
-            except CONCURRENCY_ERRORS:
-                raise
             except Exception as error:  # noqa: BLE001 - isolate any failure
+                if self._is_retryable_error(error):
+                    # Another transaction holds what posting needs: not a
+                    # problem of these contracts; the whole batch is billed
+                    # again (see _run_scheduled).
+                    raise
                 if len(chunk) == 1:
                     errors[chunk[0][0]] = self._format_billing_error(error)
                 else:

@@ -2,6 +2,8 @@
 from datetime import date
 from unittest.mock import patch
 
+from psycopg2 import errors as pg_errors
+
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -389,6 +391,65 @@ class TestBilling(RecurringBillingCommon):
         self.assertFalse(
             self.env["account.move"].search([("recurring_contract_id", "=", bad.id)])
         )
+
+    def test_conflict_at_posting_is_no_error_of_the_contract(self):
+        """An error the engine's hook calls a conflict with another
+        transaction (a bridge's: a tax agency's chain held by another
+        worker) is raised to the caller, which bills again; never recorded
+        as the contract's billing error, nothing half-written."""
+        contracts = self.create_contract(start=date(2026, 1, 1))
+        contracts |= self.create_contract(start=date(2026, 1, 1))
+
+        class Conflict(UserError):
+            pass
+
+        def _post(moves, soft=True):
+            raise Conflict("the chain is held by another transaction")
+
+        Engine = type(self.env["recurring.billing.engine"])
+        original = Engine._is_retryable_error
+
+        def _is_retryable_error(engine, error):
+            return isinstance(error, Conflict) or original(engine, error)
+
+        with (
+            patch.object(type(self.env["account.move"]), "_post", _post),
+            patch.object(Engine, "_is_retryable_error", _is_retryable_error),
+            self.assertRaises(Conflict),
+        ):
+            self.bill(contracts, date(2026, 1, 1))
+        self.assertEqual(contracts.mapped("billing_error"), [False, False])
+        self.assertFalse(contracts.period_ids)
+        self.assertFalse(contracts.invoice_ids)
+
+    def test_cron_gives_a_conflicting_batch_up_and_runs_again(self):
+        """Under the scheduled action, a batch that meets a lock another
+        worker holds is rolled back and the action called again soon: no
+        billing error, no failed scheduled action."""
+        contract = self.create_contract(start=date(2026, 1, 1))
+        progress = self.env["ir.cron.progress"].create(
+            {"cron_id": self.env.ref("recurring_billing.ir_cron_generate_invoices").id}
+        )
+        calls = []
+        self.env.flush_all()
+
+        def _post(moves, soft=True):
+            raise pg_errors.LockNotAvailable("could not obtain lock")
+
+        Engine = type(self.env["recurring.billing.engine"])
+        with (
+            patch.object(type(self.env["account.move"]), "_post", _post),
+            patch.object(self.env.cr, "rollback", lambda: calls.append("rollback")),
+            patch.object(
+                Engine, "_trigger_next_run", lambda engine: calls.append("trigger")
+            ),
+        ):
+            done = self.Contract.with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_generate_invoices(date_ref=date(2026, 1, 1))
+        self.assertEqual(done, 0)
+        self.assertEqual(calls, ["rollback", "trigger"])
+        self.assertFalse(contract.billing_error)
 
     @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_hard_lock_date_flags_contract(self):

@@ -1,2 +1,3 @@
+from . import recurring_billing_engine
 from . import recurring_contract
 from . import recurring_contract_period

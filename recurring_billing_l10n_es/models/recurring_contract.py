@@ -1,5 +1,22 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
+from odoo.osv import expression
+
+# The tax agency states (field aeat_state of OCA's l10n_es_aeat, which its
+# VERI*FACTU and SII modules set on invoices) that need someone: the AEAT
+# rejected the record, accepted it with errors (to be corrected), or
+# refused its cancellation.
+AEAT_REVIEW_STATES = ("incorrect", "sent_w_errors", "cancel_incorrect")
+
+
+def _rejection_depends(model):
+    depends = [
+        "invoice_ids.edi_document_ids.blocking_level",
+        "invoice_ids.edi_document_ids.state",
+    ]
+    if "aeat_state" in model.env["account.move"]._fields:
+        depends.append("invoice_ids.aeat_state")
+    return depends
 
 
 class RecurringContract(models.Model):
@@ -9,31 +26,66 @@ class RecurringContract(models.Model):
         string="Rejected E-invoices",
         compute="_compute_edi_error_count",
         help="Invoices of the contract whose electronic submission (SII, "
-        "TicketBAI...) failed or was rejected.",
+        "TicketBAI, VERI*FACTU...) failed or was rejected.",
     )
+    has_rejected_invoices = fields.Boolean(
+        string="Rejected by the tax agency",
+        compute="_compute_edi_error_count",
+        search="_search_has_rejected_invoices",
+    )
+    # Whether invoices carry an AEAT state (OCA's l10n_es_aeat installed):
+    # the ledger's column shows only then.
+    show_aeat_state = fields.Boolean(compute="_compute_show_aeat_state")
+
+    def _compute_show_aeat_state(self):
+        self.show_aeat_state = "aeat_state" in self.env["account.move"]._fields
+
+    def _get_rejected_invoices_domain(self):
+        """The contract's invoices with an EDI document in error (a
+        rejection by the tax agency, or a submission that cannot be made),
+        or, with OCA's tax agency modules (VERI*FACTU), an AEAT state to
+        review."""
+        domain = [
+            (
+                "edi_document_ids",
+                "any",
+                [
+                    ("blocking_level", "=", "error"),
+                    ("state", "in", ("to_send", "to_cancel")),
+                ],
+            )
+        ]
+        if "aeat_state" in self.env["account.move"]._fields:
+            domain = expression.OR([domain, [("aeat_state", "in", AEAT_REVIEW_STATES)]])
+        return domain
 
     def _get_rejected_invoices(self):
-        """The contract's invoices with an EDI document in error (a
-        rejection by the tax agency, or a submission that cannot be made)."""
+        """The invoices of ``_get_rejected_invoices_domain``, in memory."""
+        with_aeat = "aeat_state" in self.env["account.move"]._fields
         return self.invoice_ids.filtered(
             lambda move: move.edi_document_ids.filtered(
                 lambda doc: doc.blocking_level == "error"
                 and doc.state in ("to_send", "to_cancel")
             )
+            or (with_aeat and move.aeat_state in AEAT_REVIEW_STATES)
         )
 
-    @api.depends(
-        "invoice_ids.edi_document_ids.blocking_level",
-        "invoice_ids.edi_document_ids.state",
-    )
+    def _search_has_rejected_invoices(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(_("Unsupported search on rejected invoices."))
+        domain = [("invoice_ids", "any", self._get_rejected_invoices_domain())]
+        if (operator == "=") != value:
+            domain = ["!", *domain]
+        return domain
+
+    @api.depends(_rejection_depends)
     def _compute_edi_error_count(self):
         for contract in self:
-            contract.edi_error_count = len(contract._get_rejected_invoices())
+            rejected = contract._get_rejected_invoices()
+            contract.edi_error_count = len(rejected)
+            contract.has_rejected_invoices = bool(rejected)
 
-    @api.depends(
-        "invoice_ids.edi_document_ids.blocking_level",
-        "invoice_ids.edi_document_ids.state",
-    )
+    @api.depends(_rejection_depends)
     def _compute_has_billing_error(self):
         # A rejected invoice is a billing problem to review, like a failed
         # run (the "To review" filter, the list's red rows).

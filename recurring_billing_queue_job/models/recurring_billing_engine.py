@@ -7,7 +7,6 @@ from odoo.osv import expression
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
-from odoo.addons.recurring_billing.tools.concurrency import CONCURRENCY_ERRORS
 
 CHANNEL = "root.recurring_billing"
 # The slot of a follow-up job: a job whose batch still owes periods after it
@@ -94,10 +93,13 @@ class RecurringBillingEngine(models.AbstractModel):
         try:
             contracts = engine._claim_group_batch(company, journal, day)
             moves = engine._bill_batch(contracts, day) if contracts else []
-        except CONCURRENCY_ERRORS as error:
-            # Another worker committed the same rows, or a deadlock: the
-            # transaction is lost, the job runner rolls it back and runs the
-            # job again later (the claim then skips what was billed).
+        except Exception as error:
+            if not engine._is_retryable_error(error):
+                raise
+            # Another worker committed the same rows, holds a lock posting
+            # needs, or a deadlock: the job runner rolls the transaction back
+            # and runs the job again later (the claim then skips what was
+            # billed).
             raise RetryableJobError(
                 str(error), seconds=random.randint(5, 30), ignore_retry=False
             ) from error
