@@ -30,3 +30,4 @@ from . import test_lifecycle_seams
 from . import test_usage_seams
 from . import test_rights_policy
 from . import test_rights_matrix
+from . import test_rights_engine_owned
