@@ -143,7 +143,7 @@ class TestRightsEngineOwned(RecurringBillingCommon):
             sorted(moves.mapped(lambda m: (m.move_type, m.amount_untaxed))),
             [("out_invoice", 31.0), ("out_refund", 35.48)],
         )
-        self.assertFalse((ended | grown).mapped("adjustment_pending"))
+        self.assertEqual((ended | grown).mapped("adjustment_pending"), [False, False])
         self.assertEqual(ended.state, "closed")
         # A billing error recorded by the same user's run, then cleared.
         index = self.env["recurring.price.index"].create(
@@ -182,6 +182,42 @@ class TestRightsEngineOwned(RecurringBillingCommon):
             [(h["from"], h["to"]) for h in rent.customer_history],
             [(self.partner_a.id, self.partner_b.id)],
         )
+
+    def test_computed_fields_are_refused_to_users(self):
+        # The ORM stores what a write gives a computed field and keeps it
+        # until a dependency changes: a next invoice date pushed away hides
+        # the contract from the billing run, a commercial partner set apart
+        # shows it in another customer's portal.
+        contract = self.create_contract(user_id=self.own_salesman.id)
+        self.assertEqual(contract.next_invoice_date, date(2026, 1, 1))
+        as_sales = contract.with_user(self.own_salesman)
+        for vals in (
+            {"next_invoice_date": date(2099, 1, 1)},
+            {"next_period_start": date(2099, 1, 1)},
+            {"commercial_partner_id": self.partner_b.id},
+            {"recurring_monthly": 1.0},
+            {"amount_untaxed": 1.0},
+            {"has_billing_error": True},
+        ):
+            with self.subTest(vals=vals), self.assertRaises(UserError):
+                as_sales.write(vals)
+        with self.assertRaises(UserError):
+            contract.line_ids.with_user(self.own_salesman).write(
+                {"price_subtotal": 1.0}
+            )
+        self.assertRecordValues(
+            contract,
+            [
+                {
+                    "next_invoice_date": date(2026, 1, 1),
+                    "commercial_partner_id": self.partner_a.id,
+                    "amount_untaxed": 100.0,
+                }
+            ],
+        )
+        self.assertEqual(contract.line_ids.price_subtotal, 100.0)
+        # Still due on its date: the run bills it.
+        self.assertEqual(self.bill(contract, date(2026, 1, 1)).amount_untaxed, 100.0)
 
     # ------------------------------------------------------------------
     # A line's continuation: only Change (and the price update) set it
@@ -317,7 +353,7 @@ class TestRightsEngineOwned(RecurringBillingCommon):
         contract.message_subscribe(new_contact.ids)
         followers = contract.message_partner_ids
         self.assertFalse(followers & (self.partner_a | former_contact))
-        self.assertIn(self.own_salesman.partner_id, followers)
+        self.assertIn(new_contact, followers)
         # Every notice the addon posts on the contract from now on.
         Reminders = self.env["recurring.reminder.service"]
         before = contract.message_ids
