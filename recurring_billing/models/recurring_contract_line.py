@@ -8,6 +8,7 @@ from odoo.tools import format_date, formatLang
 
 from ..core import schedule, usage
 from ..tools import changes
+from ..tools.privileged import is_privileged_write, privileged_context
 
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
@@ -285,8 +286,26 @@ class RecurringContractLine(models.Model):
                 )
             )
 
+    @api.model
+    def _check_previous_line(self, vals_list):
+        """The line a line continues (it shares its usage records and its
+        included units) is set by 'Change' and the price update only."""
+        if is_privileged_write(self.env):
+            return
+        if any("previous_line_id" in vals for vals in vals_list):
+            raise UserError(
+                _(
+                    "A line continues another only through 'Change' from a "
+                    "date or a price update, never set directly."
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        # A form saving a new line sends the empty value: accepted.
+        self._check_previous_line(
+            [vals for vals in vals_list if vals.get("previous_line_id")]
+        )
         Contract = self.env["recurring.contract"]
         self._check_target_contracts(
             Contract.browse({vals.get("contract_id") for vals in vals_list} - {None})
@@ -309,6 +328,7 @@ class RecurringContractLine(models.Model):
         return lines
 
     def write(self, vals):
+        self._check_previous_line([vals])
         self._check_contract_open()
         if vals.get("contract_id"):
             self._check_line_move(
@@ -427,7 +447,7 @@ class RecurringContractLine(models.Model):
                 (line.date_start and line.date_start <= billed_until)
                 or (line.date_end and line.date_end < billed_until)
             ):
-                line.contract_id.adjustment_pending = True
+                line.contract_id._write_privileged({"adjustment_pending": True})
 
     def _action_change(self, date_effective, vals):
         """Change price, quantity, discount or product from ``date_effective``:
@@ -438,7 +458,9 @@ class RecurringContractLine(models.Model):
             raise UserError(
                 _("Sections and notes bill nothing: there is nothing to change.")
             )
-        new_line = self.copy(
+        # The continuation link is this step's own: privileged after the
+        # checks above (the record rules still apply: no sudo).
+        new_line = self.with_context(**privileged_context()).copy(
             {
                 # Computed fields are not copied: the copy keeps what the line
                 # bills unless ``vals`` changes it.
@@ -456,7 +478,7 @@ class RecurringContractLine(models.Model):
             }
         )
         self.date_end = date_effective - timedelta(1)
-        return new_line
+        return new_line.with_env(self.env)
 
     # -------------------------------------------------------------------------
     # BILLING

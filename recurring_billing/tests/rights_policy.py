@@ -18,7 +18,6 @@ GROUPS = {
 
 NOBODY = ()
 MANAGERS = ("manager",)
-BILLING = ("invoicing", "manager")
 INTERNAL = ("salesman_own", "salesman_all", "invoicing", "manager")
 PORTAL_AND_INTERNAL = ("portal", *INTERNAL)
 
@@ -30,15 +29,8 @@ POLICY = {
         "write": {
             INTERNAL: [
                 "active",
-                "adjustment_pending",
                 "auto_renew",
-                "billing_error",
-                "billing_error_date",
-                "cancel_request_date",
-                "cancel_request_effective_date",
-                "cancel_request_reason",
                 "close_reason_id",
-                "customer_history",
                 "company_id",
                 "currency_id",
                 "date_end",
@@ -62,7 +54,6 @@ POLICY = {
                 "note",
                 "notice_days",
                 "partner_id",
-                "payment_failing",
                 "payment_term_id",
                 "payment_token_id",
                 "period_ids",
@@ -77,8 +68,19 @@ POLICY = {
                 "usage_ids",
                 "user_id",
             ],
-            BILLING: ["indexation_ids"],
-            NOBODY: ["mrr_movement_ids", "state"],
+            NOBODY: [
+                "adjustment_pending",
+                "billing_error",
+                "billing_error_date",
+                "cancel_request_date",
+                "cancel_request_effective_date",
+                "cancel_request_reason",
+                "customer_history",
+                "indexation_ids",
+                "mrr_movement_ids",
+                "payment_failing",
+                "state",
+            ],
         },
     },
     "recurring.contract.close.reason": {
@@ -91,10 +93,10 @@ POLICY = {
     },
     "recurring.contract.indexation": {
         "read": INTERNAL,
-        "create": BILLING,
-        "unlink": MANAGERS,
+        "create": NOBODY,
+        "unlink": NOBODY,
         "write": {
-            BILLING: [
+            NOBODY: [
                 "amount_after",
                 "amount_before",
                 "base_value",
@@ -124,7 +126,6 @@ POLICY = {
                 "discount",
                 "display_type",
                 "name",
-                "previous_line_id",
                 "price_unit",
                 "product_id",
                 "product_uom_id",
@@ -141,6 +142,7 @@ POLICY = {
                 "usage_price_mode",
                 "usage_tiers",
             ],
+            NOBODY: ["previous_line_id"],
         },
     },
     "recurring.contract.period": {
@@ -273,10 +275,10 @@ POLICY = {
     },
     "recurring.payment.attempt": {
         "read": INTERNAL,
-        "create": BILLING,
-        "unlink": MANAGERS,
+        "create": NOBODY,
+        "unlink": NOBODY,
         "write": {
-            BILLING: [
+            NOBODY: [
                 "amount",
                 "company_id",
                 "contract_id",

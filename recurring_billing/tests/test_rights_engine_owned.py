@@ -157,7 +157,7 @@ class TestRightsEngineOwned(RecurringBillingCommon):
         self.bill(rent, date(2026, 12, 1))
         as_invoicing = rent.with_user(self.invoice_user)
         self.assertFalse(as_invoicing._generate_invoices(date_ref=date(2027, 1, 1)))
-        self.assertIn("has no value for 11/2026", rent.billing_error)
+        self.assertIn("RB EO index has no value for", rent.billing_error)
         self.assertEqual(rent.billing_error_date, date(2027, 1, 1))
         index.value_ids = [
             Command.create({"date": date(2025, 11, 1), "value": 100.0}),
