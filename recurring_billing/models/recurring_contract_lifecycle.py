@@ -8,7 +8,11 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
 from ..core import schedule
-from ..tools.privileged import is_privileged_write, privileged_context
+from ..tools.privileged import (
+    computed_fields_in,
+    is_privileged_write,
+    privileged_context,
+)
 
 # What only the addon's own steps write on a contract, after their own
 # checks: the state (the actions, the billing run), the difference a billed
@@ -58,10 +62,21 @@ class RecurringContract(models.Model):
     @api.model
     def _check_engine_fields(self, vals, create=False):
         """Refuse a user's write of the fields only the addon's steps set
-        (``ENGINE_FIELDS``); on create, any value but the empty one (a form
-        sends the defaults)."""
+        (``ENGINE_FIELDS``) and of those the ORM computes; on create, any
+        value but the empty one (a form sends the defaults)."""
         if is_privileged_write(self.env):
             return
+        computed = computed_fields_in(self, vals)
+        if create:
+            computed = [name for name in computed if vals[name]]
+        if computed:
+            raise UserError(
+                _(
+                    "%(fields)s of a contract are computed from its terms, "
+                    "lines and ledger, never set directly.",
+                    fields=self._get_field_labels(computed),
+                )
+            )
         if create:
             if vals.get("state", "draft") != "draft":
                 raise UserError(

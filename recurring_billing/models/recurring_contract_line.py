@@ -8,7 +8,11 @@ from odoo.tools import format_date, formatLang
 
 from ..core import schedule, usage
 from ..tools import changes
-from ..tools.privileged import is_privileged_write, privileged_context
+from ..tools.privileged import (
+    computed_fields_in,
+    is_privileged_write,
+    privileged_context,
+)
 
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
@@ -287,25 +291,39 @@ class RecurringContractLine(models.Model):
             )
 
     @api.model
-    def _check_previous_line(self, vals_list):
-        """The line a line continues (it shares its usage records and its
-        included units) is set by 'Change' and the price update only."""
+    def _check_engine_fields(self, vals_list, create=False):
+        """What a user never sets on a line: the line it continues (it shares
+        its usage records and included units: set by 'Change' and the price
+        update only) and what the ORM computes (amounts, company). On
+        create, an empty value is accepted (a form sends the defaults)."""
         if is_privileged_write(self.env):
             return
-        if any("previous_line_id" in vals for vals in vals_list):
-            raise UserError(
-                _(
-                    "A line continues another only through 'Change' from a "
-                    "date or a price update, never set directly."
+        for vals in vals_list:
+            if create:
+                vals = {name: value for name, value in vals.items() if value}
+            if "previous_line_id" in vals:
+                raise UserError(
+                    _(
+                        "A line continues another only through 'Change' from a "
+                        "date or a price update, never set directly."
+                    )
                 )
-            )
+            computed = computed_fields_in(self, vals)
+            if computed:
+                raise UserError(
+                    _(
+                        "%(fields)s of a contract line are computed, never set "
+                        "directly.",
+                        fields=", ".join(
+                            self._fields[name].get_description(self.env)["string"]
+                            for name in computed
+                        ),
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
-        # A form saving a new line sends the empty value: accepted.
-        self._check_previous_line(
-            [vals for vals in vals_list if vals.get("previous_line_id")]
-        )
+        self._check_engine_fields(vals_list, create=True)
         Contract = self.env["recurring.contract"]
         self._check_target_contracts(
             Contract.browse({vals.get("contract_id") for vals in vals_list} - {None})
@@ -328,7 +346,7 @@ class RecurringContractLine(models.Model):
         return lines
 
     def write(self, vals):
-        self._check_previous_line([vals])
+        self._check_engine_fields([vals])
         self._check_contract_open()
         if vals.get("contract_id"):
             self._check_line_move(

@@ -70,15 +70,23 @@ POLICY = {
             ],
             NOBODY: [
                 "adjustment_pending",
+                "amount_tax",
+                "amount_total",
+                "amount_untaxed",
                 "billing_error",
                 "billing_error_date",
                 "cancel_request_date",
                 "cancel_request_effective_date",
                 "cancel_request_reason",
+                "commercial_partner_id",
                 "customer_history",
+                "has_billing_error",
                 "indexation_ids",
                 "mrr_movement_ids",
+                "next_invoice_date",
+                "next_period_start",
                 "payment_failing",
+                "recurring_monthly",
                 "state",
             ],
         },
@@ -100,6 +108,7 @@ POLICY = {
                 "amount_after",
                 "amount_before",
                 "base_value",
+                "company_id",
                 "contract_id",
                 "date",
                 "date_effective",
@@ -142,7 +151,12 @@ POLICY = {
                 "usage_price_mode",
                 "usage_tiers",
             ],
-            NOBODY: ["previous_line_id"],
+            NOBODY: [
+                "company_id",
+                "previous_line_id",
+                "price_subtotal",
+                "price_total",
+            ],
         },
     },
     "recurring.contract.period": {
@@ -152,6 +166,7 @@ POLICY = {
         "write": {
             NOBODY: [
                 "billed_amounts",
+                "company_id",
                 "contract_id",
                 "date_end",
                 "date_start",
@@ -167,7 +182,13 @@ POLICY = {
         "create": NOBODY,
         "unlink": NOBODY,
         "write": {
-            NOBODY: ["contract_id", "date_end", "date_start", "reason"],
+            NOBODY: [
+                "company_id",
+                "contract_id",
+                "date_end",
+                "date_start",
+                "reason",
+            ],
         },
     },
     "recurring.contract.template": {
@@ -233,7 +254,12 @@ POLICY = {
         "unlink": INTERNAL,
         "write": {
             INTERNAL: ["date", "line_id", "quantity", "reference"],
-            NOBODY: ["move_line_id", "period_id"],
+            NOBODY: [
+                "company_id",
+                "contract_id",
+                "move_line_id",
+                "period_id",
+            ],
         },
     },
     "recurring.forecast.line": {
@@ -263,6 +289,7 @@ POLICY = {
         "unlink": NOBODY,
         "write": {
             NOBODY: [
+                "company_id",
                 "contract_id",
                 "date",
                 "kind",
@@ -270,6 +297,8 @@ POLICY = {
                 "mrr_after_currency",
                 "mrr_change",
                 "partner_id",
+                "template_id",
+                "user_id",
             ],
         },
     },
@@ -320,6 +349,8 @@ SAMPLES = {
         "unlink": NOBODY,
         "write": {
             NOBODY: [
+                "company_id",
+                "contract_id",
                 "date",
                 "line_id",
                 "move_line_id",
