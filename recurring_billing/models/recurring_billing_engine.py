@@ -558,7 +558,9 @@ class RecurringBillingEngine(models.AbstractModel):
         contracts = self.env["recurring.contract"].browse(
             contract.id for contract, _items in plans
         )
-        contracts.filtered("adjustment_pending").adjustment_pending = False
+        contracts.filtered("adjustment_pending")._write_privileged(
+            {"adjustment_pending": False}
+        )
         Move = self.env["account.move"]
         created = Move.with_context(
             # Only the engine links an invoice to its ledger row.
@@ -736,7 +738,7 @@ class RecurringBillingEngine(models.AbstractModel):
         """Clear the error of the contracts billed, flag those that failed."""
         planned = contracts.browse(contract.id for contract, _periods in plans)
         failed = contracts.browse(contract.id for contract in errors)
-        (planned - failed).filtered("billing_error").write(
+        (planned - failed).filtered("billing_error")._write_privileged(
             {"billing_error": False, "billing_error_date": False}
         )
         for contract, message in errors.items():
@@ -768,7 +770,9 @@ class RecurringBillingEngine(models.AbstractModel):
             "Contract %s (id %s) not billed: %s", contract.name, contract.id, message
         )
         is_new = contract.billing_error != message
-        contract.write({"billing_error": message, "billing_error_date": date_ref})
+        contract._write_privileged(
+            {"billing_error": message, "billing_error_date": date_ref}
+        )
         if not is_new:
             return
         # A log, not a message_post (the billing user has no email address to

@@ -7,8 +7,6 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
-from ..tools.privileged import is_privileged_write
-
 # Fields that define the billing periods and what a cut period owes: they
 # freeze once a period is billed.
 SCHEDULE_FIELDS = (
@@ -227,6 +225,7 @@ class RecurringContract(models.Model):
     )
     adjustment_pending = fields.Boolean(
         copy=False,
+        readonly=True,
         index=True,
         help="A change touched a period already billed: the next run bills or "
         "credits the difference.",
@@ -629,13 +628,8 @@ class RecurringContract(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not is_privileged_write(self.env) and any(
-            vals.get("state", "draft") != "draft" for vals in vals_list
-        ):
-            raise UserError(
-                _("A contract is created as a draft: start it with 'Start'.")
-            )
         for vals in vals_list:
+            self._check_engine_fields(vals, create=True)
             if vals.get("name", "/") in ("/", _("New")):
                 company = self.env["res.company"].browse(
                     vals.get("company_id") or self.env.company.id
@@ -649,13 +643,7 @@ class RecurringContract(models.Model):
         """The one write of the contract: what a closed contract and a
         billed schedule keep, then what a new end date changes (the periods
         it touches, closing, the MRR movements)."""
-        if "state" in vals and not is_privileged_write(self.env):
-            raise UserError(
-                _(
-                    "The status of a contract changes only through its actions "
-                    "(Start, Pause, Resume, Close, Renew) and the billing run."
-                )
-            )
+        self._check_engine_fields(vals)
         # Reopening (renew, void) sets the state in the same write.
         if vals.get("state", "closed") == "closed":
             for contract in self.filtered(lambda c: c.state == "closed"):
@@ -692,6 +680,7 @@ class RecurringContract(models.Model):
         if old_customers:
             # The MRR history keeps each day's customer.
             self._record_customer_changes(old_customers)
+            self._unsubscribe_former_customers(old_customers)
         if handed_over:
             super(RecurringContract, handed_over).write({"access_token": False})
         for record, old_end in old_ends.items():

@@ -572,7 +572,7 @@ class RecurringContract(models.Model):
         self.ensure_one()
         billed_until = self._get_billed_until()
         if billed_until and day <= billed_until:
-            self.adjustment_pending = True
+            self._write_privileged({"adjustment_pending": True})
 
     def _close_if_fully_billed(self):
         """A contract made fully billed by an edit or a resume closes now, as

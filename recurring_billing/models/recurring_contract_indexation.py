@@ -237,13 +237,22 @@ class RecurringContractIndexation(models.Model):
                 line._action_change(vals["date_effective"], {"price_unit": price})
         vals["state"] = "applied"
         if row:
-            row.write(vals)
+            # sudo: the price updates are the engine's rows, read-only for
+            # users as the ledger is; the run applies the contract's own
+            # clause, whose lines it changed above as this user.
+            row.sudo().write(vals)
         else:
-            row = self.create(vals)
+            row = self._create_row(vals)
         # A log, not a message_post: the billing user has no email address
         # to send from, and the customer was told before (the notice).
         contract._message_log(body=row._get_summary())
         return row
+
+    @api.model
+    def _create_row(self, vals):
+        """Record an update (announced or applied). sudo: see
+        ``_apply_update``; the row is returned without sudo."""
+        return self.sudo().create(vals).sudo(False)
 
     def _get_summary(self):
         """One chatter line: what changed, by how much, from when."""
@@ -294,7 +303,7 @@ class RecurringContractIndexation(models.Model):
                     vals, _prices = self._prepare_update(contract, day, effective)
                 except UserError:
                     continue  # not published yet: tried again tomorrow
-                row = self.create({**vals, "notice_date": today})
+                row = self._create_row({**vals, "notice_date": today})
                 row._post_notice(template)
 
     def _post_notice(self, template):

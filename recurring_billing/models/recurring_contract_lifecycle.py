@@ -6,7 +6,29 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date
 
 from ..core import schedule
-from ..tools.privileged import privileged_context
+from ..tools.privileged import (
+    computed_fields_in,
+    is_privileged_write,
+    privileged_context,
+)
+
+# What only the addon's own steps write on a contract, after their own
+# checks: the state (the actions, the billing run), the difference a billed
+# period owes (a change inside it flags it, the run clears it), the billing
+# error (the run), the failing charge (the charging service), the customer's
+# cancellation request (the portal's step) and the customers it had (a
+# change of customer). A user never writes them, whatever the value.
+ENGINE_FIELDS = (
+    "state",
+    "adjustment_pending",
+    "billing_error",
+    "billing_error_date",
+    "payment_failing",
+    "cancel_request_date",
+    "cancel_request_effective_date",
+    "cancel_request_reason",
+    "customer_history",
+)
 
 
 class RecurringContract(models.Model):
@@ -27,7 +49,57 @@ class RecurringContract(models.Model):
         """Write ``vals``, a state change among them: for the lifecycle
         actions and the engine only, which checked the transition (the
         record rules still apply: no sudo)."""
+        return self._write_privileged(vals)
+
+    def _write_privileged(self, vals):
+        """Write ``vals``, fields of ``ENGINE_FIELDS`` among them: for the
+        addon's own steps only, after their own checks (the record rules
+        still apply: no sudo)."""
         return self.with_context(**privileged_context()).write(vals)
+
+    @api.model
+    def _check_engine_fields(self, vals, create=False):
+        """Refuse a user's write of the fields only the addon's steps set
+        (``ENGINE_FIELDS``) and of those the ORM computes; on create, any
+        value but the empty one (a form sends the defaults)."""
+        if is_privileged_write(self.env):
+            return
+        computed = computed_fields_in(self, vals)
+        if create:
+            computed = [name for name in computed if vals[name]]
+        if computed:
+            raise UserError(
+                _(
+                    "%(fields)s of a contract are computed from its terms, "
+                    "lines and ledger, never set directly.",
+                    fields=self._get_field_labels(computed),
+                )
+            )
+        if create:
+            if vals.get("state", "draft") != "draft":
+                raise UserError(
+                    _("A contract is created as a draft: start it with 'Start'.")
+                )
+            names = [name for name in ENGINE_FIELDS[1:] if vals.get(name)]
+        else:
+            if "state" in vals:
+                raise UserError(
+                    _(
+                        "The status of a contract changes only through its "
+                        "actions (Start, Pause, Resume, Close, Renew) and the "
+                        "billing run."
+                    )
+                )
+            names = [name for name in ENGINE_FIELDS if name in vals]
+        if names:
+            raise UserError(
+                _(
+                    "%(fields)s of a contract are set only by the billing run, "
+                    "the charging of its invoices and its actions, never "
+                    "directly.",
+                    fields=self._get_field_labels(names),
+                )
+            )
 
     def action_start(self, notify=True):
         """Start billing. ``notify``: email the customer the activation notice

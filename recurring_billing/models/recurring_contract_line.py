@@ -8,6 +8,11 @@ from odoo.tools import format_date, formatLang
 
 from ..core import schedule, usage
 from ..tools import changes
+from ..tools.privileged import (
+    computed_fields_in,
+    is_privileged_write,
+    privileged_context,
+)
 
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
@@ -292,8 +297,40 @@ class RecurringContractLine(models.Model):
                 )
             )
 
+    @api.model
+    def _check_engine_fields(self, vals_list, create=False):
+        """What a user never sets on a line: the line it continues (it shares
+        its usage records and included units: set by 'Change' and the price
+        update only) and what the ORM computes (amounts, company). On
+        create, an empty value is accepted (a form sends the defaults)."""
+        if is_privileged_write(self.env):
+            return
+        for vals in vals_list:
+            if create:
+                vals = {name: value for name, value in vals.items() if value}
+            if "previous_line_id" in vals:
+                raise UserError(
+                    _(
+                        "A line continues another only through 'Change' from a "
+                        "date or a price update, never set directly."
+                    )
+                )
+            computed = computed_fields_in(self, vals)
+            if computed:
+                raise UserError(
+                    _(
+                        "%(fields)s of a contract line are computed, never set "
+                        "directly.",
+                        fields=", ".join(
+                            self._fields[name].get_description(self.env)["string"]
+                            for name in computed
+                        ),
+                    )
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_engine_fields(vals_list, create=True)
         Contract = self.env["recurring.contract"]
         self._check_target_contracts(
             Contract.browse({vals.get("contract_id") for vals in vals_list} - {None})
@@ -316,6 +353,7 @@ class RecurringContractLine(models.Model):
         return lines
 
     def write(self, vals):
+        self._check_engine_fields([vals])
         self._check_contract_open()
         if vals.get("contract_id"):
             self._check_line_move(
@@ -434,7 +472,7 @@ class RecurringContractLine(models.Model):
                 (line.date_start and line.date_start <= billed_until)
                 or (line.date_end and line.date_end < billed_until)
             ):
-                line.contract_id.adjustment_pending = True
+                line.contract_id._write_privileged({"adjustment_pending": True})
 
     def _action_change(self, date_effective, vals):
         """Change price, quantity, discount or product from ``date_effective``:
@@ -445,7 +483,9 @@ class RecurringContractLine(models.Model):
             raise UserError(
                 _("Sections and notes bill nothing: there is nothing to change.")
             )
-        new_line = self.copy(
+        # The continuation link is this step's own: privileged after the
+        # checks above (the record rules still apply: no sudo).
+        new_line = self.with_context(**privileged_context()).copy(
             {
                 # Computed fields are not copied: the copy keeps what the line
                 # bills unless ``vals`` changes it.
@@ -463,7 +503,7 @@ class RecurringContractLine(models.Model):
             }
         )
         self.date_end = date_effective - timedelta(1)
-        return new_line
+        return new_line.with_env(self.env)
 
     # -------------------------------------------------------------------------
     # BILLING

@@ -82,7 +82,7 @@ class RecurringContract(models.Model):
             lambda c: c.state != "draft" and c.commercial_partner_id != old_customers[c]
         )
         for contract in changed:
-            contract.customer_history = [
+            history = [
                 *(contract.customer_history or []),
                 {
                     "date": fields.Date.to_string(
@@ -92,6 +92,7 @@ class RecurringContract(models.Model):
                     "to": contract.commercial_partner_id.id,
                 },
             ]
+            contract._write_privileged({"customer_history": history})
         changed._sync_mrr_movements()
 
     def _get_customer_changes(self):

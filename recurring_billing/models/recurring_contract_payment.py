@@ -216,7 +216,7 @@ class RecurringContract(models.Model):
             raise UserError(_("Please tell us why you want to cancel."))
         date_request = date_request or self.company_id._get_recurring_today()
         effective = self._get_effective_close_date(date_request)
-        self.write(
+        self._write_privileged(
             {
                 "cancel_request_date": date_request,
                 "cancel_request_effective_date": effective,

@@ -67,6 +67,23 @@ class RecurringContract(models.Model):
     # MAIL
     # -------------------------------------------------------------------------
 
+    def _unsubscribe_former_customers(self, old_customers):
+        """A contract handed to another customer (``old_customers``:
+        {contract: commercial partner before the write}) stops mailing the
+        former one: their contacts who follow it (written to from its
+        chatter, or answering a notice) would otherwise get the new
+        customer's notices and reminders. A contact of the new customer, or
+        a change between contacts of the same customer, keeps following."""
+        for contract in self:
+            former = old_customers[contract]
+            if former == contract.commercial_partner_id:
+                continue
+            leaving = contract.message_partner_ids.filtered(
+                lambda partner, former=former: partner.commercial_partner_id == former
+            )
+            if leaving:
+                contract.message_unsubscribe(partner_ids=leaving.ids)
+
     def _cron_send_reminders(self):
         """The scheduled action ``recurring_billing.ir_cron_send_reminders``."""
         return self.env["recurring.reminder.service"]._run()

@@ -243,8 +243,9 @@ class RecurringPaymentService(models.AbstractModel):
             )
         kind, message = blocker
         _logger.info("Charge %s unanswered: not sent (%s)", transaction.reference, kind)
-        attempt.write(
-            {"state": "error" if kind == "token" else "cancel", "message": message}
+        self._write_attempts(
+            attempt,
+            {"state": "error" if kind == "token" else "cancel", "message": message},
         )
         transaction._set_canceled(state_message=message)
         if kind == "token":
@@ -331,7 +332,7 @@ class RecurringPaymentService(models.AbstractModel):
                     "invoice_ids": [Command.set(invoice.ids)],
                 }
             )
-            attempt = self.env["recurring.payment.attempt"].create(
+            attempt = self._create_attempt_row(
                 self._prepare_attempt_vals(invoice, token, amount, date_ref)
                 | {"transaction_id": transaction.id}
             )
@@ -342,6 +343,20 @@ class RecurringPaymentService(models.AbstractModel):
                 }
             )
         return attempt
+
+    @api.model
+    def _create_attempt_row(self, vals):
+        """Record a charge attempt. sudo: the attempts are this service's own
+        rows, read-only for users as the ledger is (one live attempt per
+        invoice is what refuses a second charge); the caller locked the
+        invoice and checked the charge. The row is returned without sudo."""
+        return self.env["recurring.payment.attempt"].sudo().create(vals).sudo(False)
+
+    @api.model
+    def _write_attempts(self, attempts, vals):
+        """Record what became of ``attempts``. sudo: as ``_create_attempt_row``,
+        once the caller read the answer of their payment transaction."""
+        attempts.sudo().write(vals)
 
     @api.model
     def _prepare_attempt_vals(self, invoice, token, amount, date_ref):
@@ -366,7 +381,7 @@ class RecurringPaymentService(models.AbstractModel):
         kind, message = blocker
         Attempt = self.env["recurring.payment.attempt"]
         if kind == "token":
-            attempt = Attempt.create(
+            attempt = self._create_attempt_row(
                 self._prepare_attempt_vals(invoice, token, 0.0, date_ref)
                 | {"state": "error", "message": message[:250]}
             )
@@ -505,7 +520,7 @@ class RecurringPaymentService(models.AbstractModel):
         for attempt in attempts.filtered(lambda a: a.state == "pending"):
             transaction = attempt.transaction_id.sudo()  # see _create_attempt
             if transaction.state == "done":
-                attempt.state = "done"
+                self._write_attempts(attempt, {"state": "done"})
                 attempt.invoice_id.write(
                     {
                         "recurring_charge_state": "done",
@@ -514,11 +529,12 @@ class RecurringPaymentService(models.AbstractModel):
                 )
                 self._clear_payment_failing(attempt.contract_id)
             elif transaction.state in ("error", "cancel"):
-                attempt.write(
+                self._write_attempts(
+                    attempt,
                     {
                         "state": "error",
                         "message": (transaction.state_message or "")[:250],
-                    }
+                    },
                 )
                 self._schedule_retry(attempt)
 
@@ -575,7 +591,7 @@ class RecurringPaymentService(models.AbstractModel):
         )
         if contract.payment_failing:
             return
-        contract.payment_failing = True
+        contract._write_privileged({"payment_failing": True})
         # The assignment email needs a sender address; the billing user has
         # none (see the engine's billing errors).
         contract.with_context(
@@ -609,7 +625,7 @@ class RecurringPaymentService(models.AbstractModel):
             )
             if unpaid:
                 continue
-            contract.payment_failing = False
+            contract._write_privileged({"payment_failing": False})
             contract.activity_unlink(["mail.mail_activity_data_warning"])
             contract._message_log(
                 body=_("Payment received: payment no longer failing.")
@@ -657,12 +673,13 @@ class RecurringPaymentService(models.AbstractModel):
                 invoice.recurring_charge_state = False
                 continue
             today = date_ref or invoice.company_id._get_recurring_today()
-            attempt.write(
+            self._write_attempts(
+                attempt,
                 {
                     "state": "reversed",
                     "reversal_date": today,
                     "message": _("The payment of the charge was cancelled."),
-                }
+                },
             )
             self._schedule_retry(attempt)
 

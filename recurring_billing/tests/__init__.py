@@ -33,3 +33,4 @@ from . import test_rights_policy
 from . import test_rights_matrix
 from . import test_dialogs_told
 from . import test_notices
+from . import test_rights_engine_owned

@@ -18,7 +18,6 @@ GROUPS = {
 
 NOBODY = ()
 MANAGERS = ("manager",)
-BILLING = ("invoicing", "manager")
 INTERNAL = ("salesman_own", "salesman_all", "invoicing", "manager")
 PORTAL_AND_INTERNAL = ("portal", *INTERNAL)
 
@@ -30,15 +29,8 @@ POLICY = {
         "write": {
             INTERNAL: [
                 "active",
-                "adjustment_pending",
                 "auto_renew",
-                "billing_error",
-                "billing_error_date",
-                "cancel_request_date",
-                "cancel_request_effective_date",
-                "cancel_request_reason",
                 "close_reason_id",
-                "customer_history",
                 "company_id",
                 "currency_id",
                 "date_end",
@@ -62,7 +54,6 @@ POLICY = {
                 "note",
                 "notice_days",
                 "partner_id",
-                "payment_failing",
                 "payment_term_id",
                 "payment_token_id",
                 "period_ids",
@@ -77,8 +68,27 @@ POLICY = {
                 "usage_ids",
                 "user_id",
             ],
-            BILLING: ["indexation_ids"],
-            NOBODY: ["mrr_movement_ids", "state"],
+            NOBODY: [
+                "adjustment_pending",
+                "amount_tax",
+                "amount_total",
+                "amount_untaxed",
+                "billing_error",
+                "billing_error_date",
+                "cancel_request_date",
+                "cancel_request_effective_date",
+                "cancel_request_reason",
+                "commercial_partner_id",
+                "customer_history",
+                "has_billing_error",
+                "indexation_ids",
+                "mrr_movement_ids",
+                "next_invoice_date",
+                "next_period_start",
+                "payment_failing",
+                "recurring_monthly",
+                "state",
+            ],
         },
     },
     "recurring.contract.close.reason": {
@@ -91,13 +101,14 @@ POLICY = {
     },
     "recurring.contract.indexation": {
         "read": INTERNAL,
-        "create": BILLING,
-        "unlink": MANAGERS,
+        "create": NOBODY,
+        "unlink": NOBODY,
         "write": {
-            BILLING: [
+            NOBODY: [
                 "amount_after",
                 "amount_before",
                 "base_value",
+                "company_id",
                 "contract_id",
                 "date",
                 "date_effective",
@@ -124,7 +135,6 @@ POLICY = {
                 "discount",
                 "display_type",
                 "name",
-                "previous_line_id",
                 "price_unit",
                 "product_id",
                 "product_uom_id",
@@ -141,6 +151,12 @@ POLICY = {
                 "usage_price_mode",
                 "usage_tiers",
             ],
+            NOBODY: [
+                "company_id",
+                "previous_line_id",
+                "price_subtotal",
+                "price_total",
+            ],
         },
     },
     "recurring.contract.period": {
@@ -150,6 +166,7 @@ POLICY = {
         "write": {
             NOBODY: [
                 "billed_amounts",
+                "company_id",
                 "contract_id",
                 "date_end",
                 "date_start",
@@ -165,7 +182,13 @@ POLICY = {
         "create": NOBODY,
         "unlink": NOBODY,
         "write": {
-            NOBODY: ["contract_id", "date_end", "date_start", "reason"],
+            NOBODY: [
+                "company_id",
+                "contract_id",
+                "date_end",
+                "date_start",
+                "reason",
+            ],
         },
     },
     "recurring.contract.template": {
@@ -231,7 +254,12 @@ POLICY = {
         "unlink": INTERNAL,
         "write": {
             INTERNAL: ["date", "line_id", "quantity", "reference"],
-            NOBODY: ["move_line_id", "period_id"],
+            NOBODY: [
+                "company_id",
+                "contract_id",
+                "move_line_id",
+                "period_id",
+            ],
         },
     },
     "recurring.forecast.line": {
@@ -261,6 +289,7 @@ POLICY = {
         "unlink": NOBODY,
         "write": {
             NOBODY: [
+                "company_id",
                 "contract_id",
                 "date",
                 "kind",
@@ -268,15 +297,17 @@ POLICY = {
                 "mrr_after_currency",
                 "mrr_change",
                 "partner_id",
+                "template_id",
+                "user_id",
             ],
         },
     },
     "recurring.payment.attempt": {
         "read": INTERNAL,
-        "create": BILLING,
-        "unlink": MANAGERS,
+        "create": NOBODY,
+        "unlink": NOBODY,
         "write": {
-            BILLING: [
+            NOBODY: [
                 "amount",
                 "company_id",
                 "contract_id",
@@ -318,6 +349,8 @@ SAMPLES = {
         "unlink": NOBODY,
         "write": {
             NOBODY: [
+                "company_id",
+                "contract_id",
                 "date",
                 "line_id",
                 "move_line_id",
