@@ -112,6 +112,21 @@ class TestContractLivesRegressions(ContractLivesCase):
         )
         self.check_all()
 
+    def test_machine_credit_of_a_change_then_the_invoice_voided(self):
+        """Found by make fuzz: a Change credits part of a billed period, then
+        its invoice is cancelled and the period voided. The credit note
+        still counts: until the next run the period waits, then it is billed
+        again net of it."""
+        lives = self.lives
+        lives.start(offset=-11, price=1000, usage=(1, 0, 0))
+        lives.bill(0)
+        lives.change_line(0, 0, 0, 500, 1)
+        lives.bill(0)
+        lives.cancel_and_void(0, 0)
+        self.check_all()
+        lives.bill(0)
+        self.check_all()
+
     def test_amount_per_period_after_a_change_is_the_next_invoice(self):
         """Defect: Amount per Period adds up the ended line and its successor
         (form, PDF, portal, reminder: about double the next invoice)."""
