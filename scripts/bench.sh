@@ -9,9 +9,9 @@
 #   bash scripts/bench.sh --help             # every option
 #
 # Databases are named rb_bench*. The Markdown table is printed at the end and
-# written to bench/results/latest.md (--report elsewhere); per-step logs go to
-# bench/results/*.log. The code: bench/bench.py (command line, orchestration)
-# and the files beside it; helpers shared with the fault suite: tools/rbtools.
+# written to dev/bench/results/latest.md (--report elsewhere); per-step logs go to
+# dev/bench/results/*.log. The code: dev/bench/bench.py (command line, orchestration)
+# and the files beside it; helpers shared with the fault suite: dev/rbtools.
 source "$(dirname "$0")/lib.sh"
 setup_all
 cd "$ROOT"
@@ -19,7 +19,7 @@ CFG="$STATE/bench.cfg"
 write_odoo_cfg "$CFG" rb_bench_tpl "${RB_BENCH_HTTP_PORT:-8079}"
 mkdir -p "$ROOT/bench/results"
 # OCA contract (the "oca" contender) into the benchmark's own addons
-# directory, once per pin (bench/requirements-oca.txt).
+# directory, once per pin (dev/bench/requirements-oca.txt).
 OCA_TARGET="$STATE/bench-oca"
 if ! cmp -s "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
   say "installing OCA contract into $OCA_TARGET"
@@ -28,7 +28,7 @@ if ! cmp -s "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
     -r "$ROOT/bench/requirements-oca.txt" || die "pip install of OCA contract failed"
   cp "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"
 fi
-# Odoo, and the helpers shared with the fault suite (tools/rbtools).
-export PYTHONPATH="$ODOO_SRC:$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
+# Odoo, and the helpers shared with the fault suite (dev/rbtools).
+export PYTHONPATH="$ODOO_SRC:$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}"
 export RB_BENCH_CFG="$CFG" ODOO_SRC PGHOST PGPORT PGUSER
 exec "$PY" "$ROOT/bench/bench.py" all "$@"

@@ -3,7 +3,7 @@
 
 Usage (the demo server of ``scripts/demo.sh`` must be serving):
 
-    .venv/bin/python scripts/screenshots.py [--base-url URL] [--db DB] [--out DIR]
+    .venv/bin/python dev/screenshots.py [--base-url URL] [--db DB] [--out DIR]
 
 Drives a headless Chromium over the Chrome DevTools Protocol (websocket-client)
 and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:

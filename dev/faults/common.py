@@ -1,7 +1,7 @@
 """Helpers of the fault suite: test data, processes, the case report.
 
 Odoo is imported from PYTHONPATH, and so are the helpers the suite shares
-with the benchmark (``tools/rbtools``: databases, Odoo boot, what is due,
+with the benchmark (``dev/rbtools``: databases, Odoo boot, what is due,
 the invariants); scripts/faults.sh sets both. Everything here runs against a
 real database of the project's own PostgreSQL cluster and real commits. The
 checks read the tables with plain SQL, so they do not trust the engine's ORM
@@ -214,7 +214,7 @@ def log_path(db, name):
 
 
 def spawn(script, args, log, env_extra=None, stdin=None):
-    """Start ``faults/<script>`` as its own OS process, output to ``log``."""
+    """Start ``dev/faults/<script>`` as its own OS process, output to ``log``."""
     env = dict(os.environ, **(env_extra or {}))
     out = open(log, "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
@@ -249,7 +249,7 @@ def runner_args(cfg, db, cron_ids, max_seconds, time_limit=40, summary=None):
 
 
 def run_runner(cfg, db, cron_ids, max_seconds=600, time_limit=40, tag="runner"):
-    """Run faults/runner.py to completion; return its summary dict."""
+    """Run dev/faults/runner.py to completion; return its summary dict."""
     summary = log_path(db, tag + ".json")
     if os.path.exists(summary):
         os.unlink(summary)

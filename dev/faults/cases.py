@@ -1,8 +1,8 @@
 """The fault cases (see README.md). One case per call, on its own copy of
 the template; scripts/faults.sh is the entry point:
 
-    python faults/cases.py --cfg CFG --template DB template
-    python faults/cases.py --cfg CFG --template DB [--prefix P] [--quick]
+    python dev/faults/cases.py --cfg CFG --template DB template
+    python dev/faults/cases.py --cfg CFG --template DB [--prefix P] [--quick]
         [--keep] case N
 
 Exit status 0 when every check of the case passed, 1 otherwise.
