@@ -447,11 +447,13 @@ def main(argv):
     p_all.add_argument(
         "--profile", action="store_true", help="cProfile into results/*-profile.log"
     )
-    p_prep = sub.add_parser("prepare")
-    p_prep.add_argument("--db", required=True)
-    p_prep.add_argument("--nmax", type=int, required=True)
-    p_prep.add_argument("--variants", type=int_list, default=[1, 5])
-    p_prep.add_argument("--key", required=True)
+    # Our template and OCA contract's: the same arguments.
+    for name in ("prepare", "prepare-oca"):
+        p_prep = sub.add_parser(name)
+        p_prep.add_argument("--db", required=True)
+        p_prep.add_argument("--nmax", type=int, required=True)
+        p_prep.add_argument("--variants", type=int_list, default=[1, 5])
+        p_prep.add_argument("--key", required=True)
     p_setup = sub.add_parser("setup")
     p_setup.add_argument("--db", required=True)
     p_setup.add_argument("--workers", type=int, default=1)
@@ -467,11 +469,6 @@ def main(argv):
     p_oca.add_argument("--out", required=True)
     p_oca.add_argument("--batch", type=int, default=BATCH_SIZE)
     p_oca.add_argument("--profile")
-    p_prep_oca = sub.add_parser("prepare-oca")
-    p_prep_oca.add_argument("--db", required=True)
-    p_prep_oca.add_argument("--nmax", type=int, required=True)
-    p_prep_oca.add_argument("--variants", type=int_list, default=[1, 5])
-    p_prep_oca.add_argument("--key", required=True)
     p_work = sub.add_parser("worker")
     p_work.add_argument("--db", required=True)
     p_work.add_argument("--out", required=True)
