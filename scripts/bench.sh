@@ -17,18 +17,18 @@ setup_all
 cd "$ROOT"
 CFG="$STATE/bench.cfg"
 write_odoo_cfg "$CFG" rb_bench_tpl "${RB_BENCH_HTTP_PORT:-8079}"
-mkdir -p "$ROOT/bench/results"
+mkdir -p "$ROOT/dev/bench/results"
 # OCA contract (the "oca" contender) into the benchmark's own addons
 # directory, once per pin (dev/bench/requirements-oca.txt).
 OCA_TARGET="$STATE/bench-oca"
-if ! cmp -s "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
+if ! cmp -s "$ROOT/dev/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
   say "installing OCA contract into $OCA_TARGET"
   rm -rf "$OCA_TARGET"
   "$PY" -m pip install --quiet --no-deps --target "$OCA_TARGET" \
-    -r "$ROOT/bench/requirements-oca.txt" || die "pip install of OCA contract failed"
-  cp "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"
+    -r "$ROOT/dev/bench/requirements-oca.txt" || die "pip install of OCA contract failed"
+  cp "$ROOT/dev/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"
 fi
 # Odoo, and the helpers shared with the fault suite (dev/rbtools).
 export PYTHONPATH="$ODOO_SRC:$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}"
 export RB_BENCH_CFG="$CFG" ODOO_SRC PGHOST PGPORT PGUSER
-exec "$PY" "$ROOT/bench/bench.py" all "$@"
+exec "$PY" "$ROOT/dev/bench/bench.py" all "$@"

@@ -25,8 +25,8 @@ done
 CFG="$STATE/bench_dashboard.cfg"
 write_odoo_cfg "$CFG" "$DB" "${RB_BENCH_HTTP_PORT:-8079}"
 export PYTHONPATH="$ODOO_SRC:$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}"
-mkdir -p "$ROOT/bench/results"
-OUT="$ROOT/bench/results/dashboard.md"
+mkdir -p "$ROOT/dev/bench/results"
+OUT="$ROOT/dev/bench/results/dashboard.md"
 if [ -z "$REUSE" ] || ! psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
     drop_db "$DB"
     say "installing recurring_billing in $DB"
