@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (`make bench`, issue "Proof at scale"): recurring_billing's
+# The benchmark (`make bench`): recurring_billing's
 # scheduled action, driven by Odoo's real ir.cron runner, against Odoo's own
 # account.move create() + action_post() for the same invoices (the floor,
 # in one transaction and batched per 100 with commits), and OCA contract.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of the revenue dashboard (issue 14): N contracts (default
+# Benchmark of the revenue dashboard: N contracts (default
 # 10,000) with their MRR movements, then the dashboard's data call, cold (a
 # fresh process) and warm (median of --runs calls), 3 processes.
 #

@@ -1,4 +1,4 @@
-"""Benchmark of recurring_billing against Odoo's own floor (issue "Proof at scale").
+"""Benchmark of recurring_billing against Odoo's own floor.
 
 Run it through ``scripts/bench.sh`` (``make bench``), which prepares the
 virtualenv and the project's PostgreSQL cluster and then calls ``all``.

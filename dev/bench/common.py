@@ -1,5 +1,5 @@
 """Settings and helpers shared by the benchmark's files: paths, database
-names, the limits and the targets of the issue, and how a measuring process
+names, the limits and the targets the report checks, and how a measuring process
 loads Odoo.
 
 The orchestrator (``bench.py all``) never imports Odoo: only ``bootstrap``,
