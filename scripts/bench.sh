@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark (`make bench`, issue "Proof at scale"): recurring_billing's
+# The benchmark (`make bench`): recurring_billing's
 # scheduled action, driven by Odoo's real ir.cron runner, against Odoo's own
 # account.move create() + action_post() for the same invoices (the floor,
 # in one transaction and batched per 100 with commits), and OCA contract.
@@ -9,26 +9,26 @@
 #   bash scripts/bench.sh --help             # every option
 #
 # Databases are named rb_bench*. The Markdown table is printed at the end and
-# written to bench/results/latest.md (--report elsewhere); per-step logs go to
-# bench/results/*.log. The code: bench/bench.py (command line, orchestration)
-# and the files beside it; helpers shared with the fault suite: tools/rbtools.
+# written to dev/bench/results/latest.md (--report elsewhere); per-step logs go to
+# dev/bench/results/*.log. The code: dev/bench/bench.py (command line, orchestration)
+# and the files beside it; helpers shared with the fault suite: dev/rbtools.
 source "$(dirname "$0")/lib.sh"
 setup_all
 cd "$ROOT"
 CFG="$STATE/bench.cfg"
 write_odoo_cfg "$CFG" rb_bench_tpl "${RB_BENCH_HTTP_PORT:-8079}"
-mkdir -p "$ROOT/bench/results"
+mkdir -p "$ROOT/dev/bench/results"
 # OCA contract (the "oca" contender) into the benchmark's own addons
-# directory, once per pin (bench/requirements-oca.txt).
+# directory, once per pin (dev/bench/requirements-oca.txt).
 OCA_TARGET="$STATE/bench-oca"
-if ! cmp -s "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
+if ! cmp -s "$ROOT/dev/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
   say "installing OCA contract into $OCA_TARGET"
   rm -rf "$OCA_TARGET"
   "$PY" -m pip install --quiet --no-deps --target "$OCA_TARGET" \
-    -r "$ROOT/bench/requirements-oca.txt" || die "pip install of OCA contract failed"
-  cp "$ROOT/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"
+    -r "$ROOT/dev/bench/requirements-oca.txt" || die "pip install of OCA contract failed"
+  cp "$ROOT/dev/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"
 fi
-# Odoo, and the helpers shared with the fault suite (tools/rbtools).
-export PYTHONPATH="$ODOO_SRC:$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
+# Odoo, and the helpers shared with the fault suite (dev/rbtools).
+export PYTHONPATH="$ODOO_SRC:$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}"
 export RB_BENCH_CFG="$CFG" ODOO_SRC PGHOST PGPORT PGUSER
-exec "$PY" "$ROOT/bench/bench.py" all "$@"
+exec "$PY" "$ROOT/dev/bench/bench.py" all "$@"

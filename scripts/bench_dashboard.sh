@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Benchmark of the revenue dashboard (issue 14): N contracts (default
+# Benchmark of the revenue dashboard: N contracts (default
 # 10,000) with their MRR movements, then the dashboard's data call, cold (a
 # fresh process) and warm (median of --runs calls), 3 processes.
 #
 #   bash scripts/bench_dashboard.sh [--contracts N] [--runs R] [--reuse]
 #
 # Database rb_bench_dashboard (--reuse keeps a prepared one). Code:
-# bench/dashboard.py. Results: printed, and bench/results/dashboard.md.
+# dev/bench/dashboard.py. Results: printed, and dev/bench/results/dashboard.md.
 source "$(dirname "$0")/lib.sh"
 setup_all
 cd "$ROOT"
@@ -24,9 +24,9 @@ while [ $# -gt 0 ]; do
 done
 CFG="$STATE/bench_dashboard.cfg"
 write_odoo_cfg "$CFG" "$DB" "${RB_BENCH_HTTP_PORT:-8079}"
-export PYTHONPATH="$ODOO_SRC:$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
-mkdir -p "$ROOT/bench/results"
-OUT="$ROOT/bench/results/dashboard.md"
+export PYTHONPATH="$ODOO_SRC:$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}"
+mkdir -p "$ROOT/dev/bench/results"
+OUT="$ROOT/dev/bench/results/dashboard.md"
 if [ -z "$REUSE" ] || ! psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
     drop_db "$DB"
     say "installing recurring_billing in $DB"
@@ -35,7 +35,7 @@ if [ -z "$REUSE" ] || ! psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE 
 fi
 if [ "$(psql -d "$DB" -qtAc "SELECT count(*) FROM recurring_contract")" = 0 ]; then
     say "creating $CONTRACTS contracts with their movements"
-    "$PY" bench/dashboard.py prepare --cfg "$CFG" --db "$DB" --contracts "$CONTRACTS" | tee "$STATE/bench_dashboard_prepare.log"
+    "$PY" dev/bench/dashboard.py prepare --cfg "$CFG" --db "$DB" --contracts "$CONTRACTS" | tee "$STATE/bench_dashboard_prepare.log"
     psql -d "$DB" -qc "VACUUM ANALYZE"
 fi
 say "measuring get_dashboard_data (3 fresh processes)"
@@ -48,6 +48,6 @@ say "measuring get_dashboard_data (3 fresh processes)"
     grep -h "^prepared" "$STATE/bench_dashboard_prepare.log" 2>/dev/null | sed 's/^/    /'
     echo
     for n in 1 2 3; do
-        "$PY" bench/dashboard.py measure --cfg "$CFG" --db "$DB" --runs "$RUNS" | sed 's/^/    /'
+        "$PY" dev/bench/dashboard.py measure --cfg "$CFG" --db "$DB" --runs "$RUNS" | sed 's/^/    /'
     done
 } | tee "$OUT"

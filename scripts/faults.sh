@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault suite (`make faults`, and `--quick` at the end of `make test`):
 # real processes killed, raced and time-limited against the project's own
-# PostgreSQL cluster, with real commits. See faults/README.md.
+# PostgreSQL cluster, with real commits. See dev/faults/README.md.
 #
 #   scripts/faults.sh [--quick] [--keep] [--rebuild] [CASE...]
 #
@@ -48,16 +48,16 @@ CFG="$STATE/faults.cfg"
 OUT="$STATE/logs/faults"
 mkdir -p "$OUT"
 write_odoo_cfg "$CFG" "$TEMPLATE" "${RB_FAULTS_HTTP_PORT:-8369}"
-# Odoo, and the helpers shared with the benchmark (tools/rbtools).
-export PYTHONPATH="$ODOO_SRC:$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}" ODOO_SRC
+# Odoo, and the helpers shared with the benchmark (dev/rbtools).
+export PYTHONPATH="$ODOO_SRC:$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" ODOO_SRC
 start=$(date +%s)
 
 # ------------------------------------------------------------- template
-# Rebuilt when the addon (tests aside), the template code (faults/common.py
+# Rebuilt when the addon (tests aside), the template code (dev/faults/data.py
 # and the shared helpers it uses) or Odoo changes.
 want=$( { find recurring_billing -type f ! -path '*/tests/*' ! -name '*.pyc' -print0 |
           sort -z | xargs -0 sha1sum
-          sha1sum faults/common.py tools/rbtools/*.py "$ODOO_SRC/odoo/release.py"; } |
+          sha1sum dev/faults/data.py dev/rbtools/*.py "$ODOO_SRC/odoo/release.py"; } |
         sha1sum | cut -c1-40)
 have=$(psql -d postgres -Atc "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '$TEMPLATE'")
 if [ -n "$REBUILD" ] || [ "$have" != "$want" ]; then
@@ -67,7 +67,7 @@ if [ -n "$REBUILD" ] || [ "$have" != "$want" ]; then
     odoo_bin -c "$CFG" -d "$TEMPLATE" -i recurring_billing,payment_demo --without-demo=all \
         --stop-after-init --log-level=warn >"$OUT/template-install.log" 2>&1 ||
         { tail -40 "$OUT/template-install.log"; die "install of the template failed"; }
-    "$PY" faults/cases.py --cfg "$CFG" --template "$TEMPLATE" template >>"$OUT/template-install.log" 2>&1 ||
+    "$PY" dev/faults/suite.py --cfg "$CFG" --template "$TEMPLATE" template >>"$OUT/template-install.log" 2>&1 ||
         { tail -40 "$OUT/template-install.log"; die "template data failed"; }
     psql -d postgres -qc "COMMENT ON DATABASE \"$TEMPLATE\" IS '$want'"
     say "faults: template ready in $(( $(date +%s) - t0 )) s"
@@ -129,7 +129,7 @@ run_case() {  # $1 = case number; output in $OUT/case-$1.out, status in .rc
     local rc=0 cfg="$CFG" template="$TEMPLATE"
     # Case 10: queue_job's database and configuration.
     [ "$1" != 10 ] || { cfg="$QJ_CFG"; template="$QJ_TEMPLATE"; }
-    "$PY" faults/cases.py --cfg "$cfg" --template "$template" --prefix "$PREFIX" \
+    "$PY" dev/faults/suite.py --cfg "$cfg" --template "$template" --prefix "$PREFIX" \
         $QUICK $KEEP case "$1" >"$OUT/case-$1.out" 2>&1 || rc=$?
     echo "$rc" >"$OUT/case-$1.rc"
 }

@@ -89,7 +89,7 @@ if [ -z "$CI" ]; then
     compare+=(--without "$LOGS/without.log")
 fi
 
-suspects=$("$PY" scripts/host_tests.py "${compare[@]}" --suspects)
+suspects=$("$PY" dev/host_tests.py "${compare[@]}" --suspects)
 if [ -n "$suspects" ] && [ -n "$RERUN" ]; then
     say "host tests: rerunning alone, with the addon: $suspects"
     t0=$(date +%s) rc=0
@@ -104,6 +104,6 @@ if [ -z "$KEEP" ]; then
 fi
 
 rc=0
-"$PY" scripts/host_tests.py "${compare[@]}" | tee "$LOGS/comparison.txt" || rc=$?
+"$PY" dev/host_tests.py "${compare[@]}" | tee "$LOGS/comparison.txt" || rc=$?
 say "host tests: $(( $(date +%s) - start )) s in all (comparison: $LOGS/comparison.txt)"
 [ "$rc" = 0 ] || die "host tests failed (see the comparison above)"

@@ -221,7 +221,7 @@ bridge_tests() {
     odoo_bin -c "$cfg" -d "$db" $mode "$modules" \
         --stop-after-init --log-level=info >"$logs/install.log" 2>&1 ||
         { tail -40 "$logs/install.log"; die "install failed"; }
-    "$PY" "$ROOT/scripts/checklog.py" "$logs/install.log"
+    "$PY" "$ROOT/dev/checklog.py" "$logs/install.log"
     echo "test_enable = True" >>"$cfg"
 
     say "$label tests (pytest-odoo)"
@@ -233,8 +233,8 @@ bridge_tests() {
     rc=${PIPESTATUS[0]}
     set -e
     [ -f "$STATE/junit-$db.xml" ] || die "pytest wrote no report (exit $rc)"
-    "$PY" "$ROOT/scripts/check_junit.py" "$STATE/junit-$db.xml" || rc=1
-    "$PY" "$ROOT/scripts/checklog.py" "$logs/pytest.log" || rc=1
+    "$PY" "$ROOT/dev/check_junit.py" "$STATE/junit-$db.xml" || rc=1
+    "$PY" "$ROOT/dev/checklog.py" "$logs/pytest.log" || rc=1
     [ "$rc" = 0 ] || die "the $label tests failed (see $logs/pytest.log)"
     say "$label: green in $(( $(date +%s) - start )) s"
 }

@@ -40,13 +40,13 @@ modules=recurring_billing
 [ "$mode" = -i ] && modules=recurring_billing,payment_demo
 odoo_bin -c "$CFG" -d "$DB" $mode "$modules" --stop-after-init \
     --log-level=info >"$LOGS/install.log" 2>&1 || { tail -40 "$LOGS/install.log"; die "install failed"; }
-"$PY" scripts/checklog.py "$LOGS/install.log"
+"$PY" dev/checklog.py "$LOGS/install.log"
 # Then the timesheet bridge (it pulls hr_timesheet in): recurring_billing
 # installed above without it, as it must.
 say "installing the timesheet bridge recurring_billing_timesheet (with hr_timesheet)"
 odoo_bin -c "$CFG" -d "$DB" $mode recurring_billing_timesheet --stop-after-init \
     --log-level=info >"$LOGS/install_bridge.log" 2>&1 || { tail -40 "$LOGS/install_bridge.log"; die "bridge install failed"; }
-"$PY" scripts/checklog.py "$LOGS/install_bridge.log"
+"$PY" dev/checklog.py "$LOGS/install_bridge.log"
 
 # Only now: with test_enable in the config the install above would run the
 # tests itself (Odoo's runner); pytest-odoo runs them instead, see README.
@@ -63,8 +63,8 @@ PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" ODOO_RC="$CFG" "$VENV/bin/pyte
 rc=${PIPESTATUS[0]}
 set -e
 [ -f "$STATE/junit-$DB.xml" ] || die "pytest wrote no report (exit $rc)"
-"$PY" scripts/check_junit.py "$STATE/junit-$DB.xml" || rc=1
-"$PY" scripts/checklog.py "$LOGS/pytest.log" || rc=1
+"$PY" dev/check_junit.py "$STATE/junit-$DB.xml" || rc=1
+"$PY" dev/checklog.py "$LOGS/pytest.log" || rc=1
 [ "$rc" = 0 ] || die "the test suite failed (see $LOGS/pytest.log)"
 
 if [ $# -eq 0 ] && [ -z "${RB_SKIP_FAULTS:-}" ]; then

@@ -5,10 +5,10 @@
 #      is extracted with `git archive` into a temporary folder;
 #   2. it is installed into a fresh database (without demo data) with ITS
 #      addons path; contracts are created and billed by the scheduled action
-#      (scripts/upgrade_check.py prepare: posted invoices, ledger rows);
+#      (dev/upgrade_check.py prepare: posted invoices, ledger rows);
 #   3. the database is upgraded to the working tree: `-u recurring_billing`
 #      with the addons path on the working tree, its log checked;
-#   4. scripts/upgrade_check.py check: the same contracts, lines, ledger rows
+#   4. dev/upgrade_check.py check: the same contracts, lines, ledger rows
 #      and invoices (counts, amounts, states), the module at the working
 #      version, the next period billed exactly once, a rerun bills nothing.
 # Without release tags (a clone made with --no-tags), the previous release is
@@ -103,7 +103,7 @@ run_odoo() {  # $1 = log name, then odoo-bin arguments
     local log="$LOGS/$1.log"; shift
     odoo_bin "$@" --no-http --stop-after-init --log-level=info >"$log" 2>&1 ||
         { tail -40 "$log"; die "odoo-bin failed (see $log)"; }
-    "$PY" scripts/checklog.py "$log"
+    "$PY" dev/checklog.py "$log"
 }
 run_check() {  # $1 = log name, then upgrade_check.py arguments
     local log="$LOGS/$1.log"; shift
@@ -112,13 +112,13 @@ run_check() {  # $1 = log name, then upgrade_check.py arguments
     # not hang CI (seen with a migration that changed billed contracts'
     # interval: the engine claimed the same contracts again and again).
     PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}" timeout --kill-after=30 "$CHECK_TIMEOUT" \
-        "$PY" scripts/upgrade_check.py "$@" --db "$DB" --state "$LOGS/state.json" 2>&1 |
+        "$PY" dev/upgrade_check.py "$@" --db "$DB" --state "$LOGS/state.json" 2>&1 |
         tee "$log" | grep --line-buffered -E '^(ok|FAIL|prepared|upgrade check)'
     local rc=${PIPESTATUS[0]}
     set -e
     [ "$rc" = 124 ] && say "upgrade_check.py $1 did not finish within $CHECK_TIMEOUT s"
     [ "$rc" = 0 ] || { tail -30 "$log"; die "upgrade check failed: $1 (see $log)"; }
-    "$PY" scripts/checklog.py "$log"
+    "$PY" dev/checklog.py "$log"
 }
 
 say "installing $FROM into a fresh database $DB (its own addons path)"

@@ -82,7 +82,7 @@ drop_db "$DB"
 (cd "$WORK" && "$WPY" "$ODOO_SRC/odoo-bin" -c "$CFG" -d "$DB" -i recurring_billing \
     --without-demo=all --no-http --stop-after-init --log-level=info) >"$LOGS/install.log" 2>&1 ||
     { tail -40 "$LOGS/install.log"; die "installing from the wheel failed (see $LOGS/install.log)"; }
-"$PY" scripts/checklog.py "$LOGS/install.log"
+"$PY" dev/checklog.py "$LOGS/install.log"
 
 state=$(psql -d "$DB" -qtAc "SELECT state || ' ' || latest_version FROM ir_module_module WHERE name = 'recurring_billing'")
 [ "$state" = "installed $VERSION" ] || die "recurring_billing in $DB: '$state', not 'installed $VERSION'"

@@ -1,5 +1,5 @@
 """Settings and helpers shared by the benchmark's files: paths, database
-names, the limits and the targets of the issue, and how a measuring process
+names, the limits and the targets the report checks, and how a measuring process
 loads Odoo.
 
 The orchestrator (``bench.py all``) never imports Odoo: only ``bootstrap``,
@@ -11,8 +11,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "dev" / "bench" / "results"
 STATE = ROOT / ".local"
 TMP = STATE / "bench-tmp"
 SNAPSHOT = STATE / "bench-addons"  # the addon as it was when the run started
@@ -21,7 +21,7 @@ TEMPLATE_DB = "rb_bench_tpl"
 RUN_DB = "rb_bench_run"
 # OCA ``contract``: a template of its own, so that its overrides
 # of account.move never weigh on the other contenders; installed from the
-# PyPI wheel pinned in bench/requirements-oca.txt into OCA_TARGET (the
+# PyPI wheel pinned in dev/bench/requirements-oca.txt into OCA_TARGET (the
 # benchmark's own addons, never the project's virtualenv).
 OCA_TEMPLATE_DB = "rb_bench_oca_tpl"
 OCA_TARGET = STATE / "bench-oca"

@@ -79,6 +79,25 @@ def _bench_catalog(env):
     return company, tax, product
 
 
+def _bench_customers(env, count):
+    """``count`` customer companies, every other one with an e-mail address,
+    committed per thousand."""
+    partners = env["res.partner"]
+    for start in range(0, count, 1000):
+        partners |= env["res.partner"].create(
+            [
+                {
+                    "name": f"Bench Customer {i:05d}",
+                    "email": f"customer{i:05d}@example.com" if i % 2 else False,
+                    "is_company": True,
+                }
+                for i in range(start, min(start + 1000, count))
+            ]
+        )
+        env.cr.commit()
+    return partners
+
+
 def _only_scheduled_action(env, xmlid):
     """Only the contender's own scheduled action may run in the measured
     runs (and only when the driver calls it)."""
@@ -119,19 +138,7 @@ def cmd_prepare(args):
         cr.commit()
         say(f"chart {company.chart_template}, tax {tax.name}, today {today}")
 
-        partners = env["res.partner"]
-        for start in range(0, args.nmax, 1000):
-            partners |= env["res.partner"].create(
-                [
-                    {
-                        "name": f"Bench Customer {i:05d}",
-                        "email": f"customer{i:05d}@example.com" if i % 2 else False,
-                        "is_company": True,
-                    }
-                    for i in range(start, min(start + 1000, args.nmax))
-                ]
-            )
-            cr.commit()
+        partners = _bench_customers(env, args.nmax)
         say(f"{len(partners)} customers")
         for nlines in args.variants:
             t0 = time.monotonic()
@@ -234,19 +241,7 @@ def cmd_prepare_oca(args):
         _only_scheduled_action(env, OCA_CRON_XMLID)
         today = fields.Date.context_today(env["contract.contract"])
         cr.commit()
-        partners = env["res.partner"]
-        for start in range(0, args.nmax, 1000):
-            partners |= env["res.partner"].create(
-                [
-                    {
-                        "name": f"Bench Customer {i:05d}",
-                        "email": f"customer{i:05d}@example.com" if i % 2 else False,
-                        "is_company": True,
-                    }
-                    for i in range(start, min(start + 1000, args.nmax))
-                ]
-            )
-            cr.commit()
+        partners = _bench_customers(env, args.nmax)
         for nlines in args.variants:
             for start in range(0, args.nmax, 500):
                 env["contract.contract"].create(

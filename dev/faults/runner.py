@@ -11,7 +11,7 @@ import argparse
 import json
 import time
 
-from common import sql_conn
+from data import sql_conn
 from rbtools.orm import boot
 
 

@@ -1,4 +1,4 @@
-"""Benchmark of recurring_billing against Odoo's own floor (issue "Proof at scale").
+"""Benchmark of recurring_billing against Odoo's own floor.
 
 Run it through ``scripts/bench.sh`` (``make bench``), which prepares the
 virtualenv and the project's PostgreSQL cluster and then calls ``all``.
@@ -24,7 +24,7 @@ orchestrator; the subcommands live beside it:
 
 ``checks.py`` holds the correctness checks of every run, ``report.py`` the
 Markdown report, ``common.py`` the settings they share; the helpers shared
-with the fault suite are in ``tools/rbtools`` (databases, Odoo boot, what is
+with the fault suite are in ``dev/rbtools`` (databases, Odoo boot, what is
 due, the invariants).
 """
 
@@ -115,13 +115,13 @@ class Bench:
         with open(RESULTS / f"{name}.log", "w") as log:
             proc = self.spawn(argv, log)
             if proc.wait() != 0:
-                raise SystemExit(f"{argv[0]} failed: see bench/results/{name}.log")
+                raise SystemExit(f"{argv[0]} failed: see dev/bench/results/{name}.log")
 
     def odoo_bin(self, argv, name):
         with open(RESULTS / f"{name}.log", "w") as log:
             cmd = [self.py, str(Path(os.environ["ODOO_SRC"]) / "odoo-bin"), *argv]
             if subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT).returncode:
-                raise SystemExit(f"odoo-bin failed: see bench/results/{name}.log")
+                raise SystemExit(f"odoo-bin failed: see dev/bench/results/{name}.log")
 
     # -- one scenario -------------------------------------------------------
 
@@ -164,7 +164,7 @@ class Bench:
                 (TMP / f"{name}-w{k}.ready").exists() for k in range(workers)
             ):
                 if any(p.poll() is not None for p in procs):
-                    raise SystemExit(f"a worker died: see bench/results/{name}.log")
+                    raise SystemExit(f"a worker died: see dev/bench/results/{name}.log")
                 time.sleep(0.05)
             # Arm every billing cron (the original and its bench copies).
             q(
@@ -180,7 +180,7 @@ class Bench:
             waits = self.sample_waits(procs)
             codes = [p.wait() for p in procs]
         if any(codes):
-            raise SystemExit(f"a worker failed: see bench/results/{name}.log")
+            raise SystemExit(f"a worker failed: see dev/bench/results/{name}.log")
         outs = [
             json.loads((TMP / f"{name}-w{k}.json").read_text()) for k in range(workers)
         ]
@@ -439,7 +439,7 @@ def main(argv):
     p_all.add_argument(
         "--report",
         default=str(RESULTS / "latest.md"),
-        help="where the Markdown report goes (default bench/results/latest.md)",
+        help="where the Markdown report goes (default dev/bench/results/latest.md)",
     )
     p_all.add_argument("--reuse-template", action="store_true")
     p_all.add_argument("--keep-template", action="store_true")
@@ -447,11 +447,13 @@ def main(argv):
     p_all.add_argument(
         "--profile", action="store_true", help="cProfile into results/*-profile.log"
     )
-    p_prep = sub.add_parser("prepare")
-    p_prep.add_argument("--db", required=True)
-    p_prep.add_argument("--nmax", type=int, required=True)
-    p_prep.add_argument("--variants", type=int_list, default=[1, 5])
-    p_prep.add_argument("--key", required=True)
+    # Our template and OCA contract's: the same arguments.
+    for name in ("prepare", "prepare-oca"):
+        p_prep = sub.add_parser(name)
+        p_prep.add_argument("--db", required=True)
+        p_prep.add_argument("--nmax", type=int, required=True)
+        p_prep.add_argument("--variants", type=int_list, default=[1, 5])
+        p_prep.add_argument("--key", required=True)
     p_setup = sub.add_parser("setup")
     p_setup.add_argument("--db", required=True)
     p_setup.add_argument("--workers", type=int, default=1)
@@ -467,11 +469,6 @@ def main(argv):
     p_oca.add_argument("--out", required=True)
     p_oca.add_argument("--batch", type=int, default=BATCH_SIZE)
     p_oca.add_argument("--profile")
-    p_prep_oca = sub.add_parser("prepare-oca")
-    p_prep_oca.add_argument("--db", required=True)
-    p_prep_oca.add_argument("--nmax", type=int, required=True)
-    p_prep_oca.add_argument("--variants", type=int_list, default=[1, 5])
-    p_prep_oca.add_argument("--key", required=True)
     p_work = sub.add_parser("worker")
     p_work.add_argument("--db", required=True)
     p_work.add_argument("--out", required=True)

@@ -21,25 +21,7 @@ def check_run(db, n, mode, res):
 def _check_run(conn, n, mode, res):
     if mode == "oca":
         return _check_oca(conn, n, res)
-    failures = []
-    invoices = q1(
-        conn, "SELECT count(*) FROM account_move WHERE move_type='out_invoice'"
-    )
-    posted = q1(
-        conn,
-        "SELECT count(*) FROM account_move "
-        "WHERE move_type='out_invoice' AND state='posted'",
-    )
-    names = q1(
-        conn,
-        "SELECT count(DISTINCT name) FROM account_move WHERE move_type='out_invoice'",
-    )
-    if invoices != n:
-        failures.append(f"{invoices} invoices, not {n}")
-    if posted != invoices:
-        failures.append(f"{invoices - posted} invoices not posted")
-    if names != invoices:
-        failures.append(f"{invoices - names} duplicate invoice names")
+    invoices, failures = _invoice_failures(conn, n)
     not_once = q1(
         conn,
         """SELECT count(*) FROM recurring_contract c WHERE c.state = 'running'
@@ -70,16 +52,11 @@ def _check_run(conn, n, mode, res):
                   (SELECT sum(amount_total) FROM account_move
                     WHERE move_type = 'out_invoice')""",
     )
-    if abs(float(expected or 0) - float(billed or 0)) > 0.01:
-        failures.append(f"total billed {billed} != contracts' total {expected}")
+    failures += _total_and_log_failures(expected, billed, res)
     if not mode.startswith("floor"):
         failures += check_engine(conn, res)
     elif res.get("invoices_made") != n:
         failures.append(f"floor made {res.get('invoices_made')} invoices")
-    if res.get("log_warnings"):
-        failures.append(
-            f"{res['log_warnings']} warning/error log lines: {res['log_first'][:2]}"
-        )
     return _summary(conn, invoices, failures, "recurring.contract")
 
 
@@ -129,19 +106,7 @@ def _check_oca(conn, n, res):
     """OCA contract's run: N invoices, all posted, unique contiguous names,
     one per due contract, totals equal to its lines (15% tax, rounded per
     invoice), nothing logged."""
-    failures = []
-    invoices, posted, names = row1(
-        conn,
-        """SELECT count(*), count(*) FILTER (WHERE state = 'posted'),
-                  count(DISTINCT name)
-             FROM account_move WHERE move_type = 'out_invoice'""",
-    )
-    if invoices != n:
-        failures.append(f"{invoices} invoices, not {n}")
-    if posted != invoices:
-        failures.append(f"{invoices - posted} invoices not posted")
-    if names != invoices:
-        failures.append(f"{invoices - names} duplicate invoice names")
+    invoices, failures = _invoice_failures(conn, n)
     failures += [str(c) for c in (numbering(conn),) if not c.ok]
     expected, billed = row1(
         conn,
@@ -155,15 +120,42 @@ def _check_oca(conn, n, res):
                   (SELECT sum(amount_total) FROM account_move
                     WHERE move_type = 'out_invoice')""",
     )
-    if abs(float(expected or 0) - float(billed or 0)) > 0.01:
-        failures.append(f"total billed {billed} != contracts' total {expected}")
+    failures += _total_and_log_failures(expected, billed, res)
     if res.get("invoices_made") != n:
         failures.append(f"OCA posted {res.get('invoices_made')} invoices")
+    return _summary(conn, invoices, failures, "contract.contract")
+
+
+def _invoice_failures(conn, n):
+    """Every contender's invoices: ``n`` of them, all posted, each with a
+    name of its own. Returns (invoices, failures)."""
+    invoices, posted, names = row1(
+        conn,
+        """SELECT count(*), count(*) FILTER (WHERE state = 'posted'),
+                  count(DISTINCT name)
+             FROM account_move WHERE move_type = 'out_invoice'""",
+    )
+    failures = []
+    if invoices != n:
+        failures.append(f"{invoices} invoices, not {n}")
+    if posted != invoices:
+        failures.append(f"{invoices - posted} invoices not posted")
+    if names != invoices:
+        failures.append(f"{invoices - names} duplicate invoice names")
+    return invoices, failures
+
+
+def _total_and_log_failures(expected, billed, res):
+    """The total billed against the contracts' own total (to the cent), and
+    no warning or error in the measured process's log."""
+    failures = []
+    if abs(float(expected or 0) - float(billed or 0)) > 0.01:
+        failures.append(f"total billed {billed} != contracts' total {expected}")
     if res.get("log_warnings"):
         failures.append(
             f"{res['log_warnings']} warning/error log lines: {res['log_first'][:2]}"
         )
-    return _summary(conn, invoices, failures, "contract.contract")
+    return failures
 
 
 def _summary(conn, invoices, failures, contract_model):

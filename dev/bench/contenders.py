@@ -61,7 +61,12 @@ class LogCounter:
             self.first.append(f"{record.name}: {message[:300]}")
 
 
-class Profiler:
+class Measured:
+    """The measured window of a contender, as a context manager: wall and
+    CPU seconds and SQL queries from its start (``wall_s``, ``cpu_s``,
+    ``queries`` once it ends), under cProfile when ``path`` is given (the
+    statistics written there at the end)."""
+
     def __init__(self, path):
         self.path = path
         self.prof = None
@@ -71,6 +76,12 @@ class Profiler:
             self.prof = cProfile.Profile()
 
     def __enter__(self):
+        from odoo import sql_db
+
+        self._sql_db = sql_db
+        self.q0 = sql_db.sql_counter
+        self.c0 = cpu_s()
+        self.t0 = time.perf_counter()
         if self.prof:
             self.prof.enable()
         return self
@@ -78,8 +89,12 @@ class Profiler:
     def __exit__(self, *exc):
         if self.prof:
             self.prof.disable()
+        self.wall_s = time.perf_counter() - self.t0
+        self.cpu_s = cpu_s() - self.c0
+        self.queries = self._sql_db.sql_counter - self.q0
+        self._dump()
 
-    def dump(self):
+    def _dump(self):
         if not self.prof:
             return
         import io
@@ -94,13 +109,20 @@ class Profiler:
         self.prof.dump_stats(f"{self.path}.prof")
 
 
+def write_result(path, logs, **figures):
+    """Write the figures of one measured process as JSON, with what every
+    contender reports: its peak memory and the warnings it logged."""
+    figures.update(rss_mb=maxrss_mb(), log_warnings=logs.count, log_first=logs.first)
+    Path(path).write_text(json.dumps(figures))
+
+
 def cmd_floor(args):
     """Odoo's own create + post of the same invoices, one transaction, commit
     included, as the billing user that the scheduled action runs as."""
     registry = bootstrap(args.db)
     from rbtools.orm import billing_today, billing_user
 
-    from odoo import SUPERUSER_ID, api, sql_db
+    from odoo import SUPERUSER_ID, api
 
     logs = LogCounter()
     with registry.cursor() as cr:
@@ -135,13 +157,9 @@ def cmd_floor(args):
                 mail_create_nolog=True, mail_create_nosubscribe=True
             )
         size = args.batch or len(vals_list)
-        prof = Profiler(args.profile)
-        q0 = sql_db.sql_counter
-        c0 = cpu_s()
-        t0 = time.perf_counter()
         phases = [0.0, 0.0, 0.0]
         count = 0
-        with prof:
+        with Measured(args.profile) as measured:
             for start in range(0, len(vals_list), size):
                 ta = time.perf_counter()
                 moves = Move.create(vals_list[start : start + size])
@@ -156,24 +174,18 @@ def cmd_floor(args):
                 phases[0] += tb - ta
                 phases[1] += tc - tb
                 phases[2] += time.perf_counter() - tc
-        t3 = time.perf_counter()
-        cpu = cpu_s() - c0
-        queries = sql_db.sql_counter - q0
-    prof.dump()
-    result = {
-        "invoices_made": count,
-        "wall_s": t3 - t0,
-        "create_s": phases[0],
-        "post_s": phases[1],
-        "commit_s": phases[2],
-        "cpu_s": cpu,
-        "queries": queries,
-        "rss0_mb": rss0,
-        "rss_mb": maxrss_mb(),
-        "log_warnings": logs.count,
-        "log_first": logs.first,
-    }
-    Path(args.out).write_text(json.dumps(result))
+    write_result(
+        args.out,
+        logs,
+        invoices_made=count,
+        wall_s=measured.wall_s,
+        create_s=phases[0],
+        post_s=phases[1],
+        commit_s=phases[2],
+        cpu_s=measured.cpu_s,
+        queries=measured.queries,
+        rss0_mb=rss0,
+    )
 
 
 def cmd_worker(args):
@@ -208,15 +220,12 @@ def cmd_worker(args):
     Path(args.ready).write_text("ready")
     while not Path(args.go).exists():
         time.sleep(0.002)
-    prof = Profiler(args.profile)
-    q0 = sql_db.sql_counter
-    c0 = cpu_s()
     excluded = 0
     calls = []
     due_before = None
     stalled_since = None
     status = "done"
-    with prof:
+    with Measured(args.profile) as measured:
         while True:
             t = time.monotonic()
             ir_cron._process_jobs(args.db)
@@ -237,25 +246,19 @@ def cmd_worker(args):
             else:
                 stalled_since = None
             due_before = due
-    t_end = time.time()
-    cpu = cpu_s() - c0
-    queries = sql_db.sql_counter - q0 - excluded
-    prof.dump()
-    result = {
-        "t_end": t_end,
-        "cpu_s": cpu,
-        "queries": queries,
-        "rss0_mb": rss0,
-        "rss_mb": maxrss_mb(),
-        "calls": len(calls),
-        "busy_calls": sum(1 for c in calls if c > 0.5),
-        "max_call_s": max(calls, default=0.0),
-        "status": status,
-        "log_warnings": logs.count,
-        "serialization_logs": logs.serialization,
-        "log_first": logs.first,
-    }
-    Path(args.out).write_text(json.dumps(result))
+    write_result(
+        args.out,
+        logs,
+        t_end=time.time(),
+        cpu_s=measured.cpu_s,
+        queries=measured.queries - excluded,
+        rss0_mb=rss0,
+        calls=len(calls),
+        busy_calls=sum(1 for c in calls if c > 0.5),
+        max_call_s=max(calls, default=0.0),
+        status=status,
+        serialization_logs=logs.serialization,
+    )
 
 
 def cmd_oca(args):
@@ -263,7 +266,7 @@ def cmd_oca(args):
     creates every draft invoice in one transaction), then the drafts posted
     and committed per batch of ``--batch``; wall time of both."""
     registry = bootstrap(args.db)
-    from odoo import SUPERUSER_ID, api, sql_db
+    from odoo import SUPERUSER_ID, api
 
     from odoo.addons.base.models.ir_cron import ir_cron
 
@@ -285,14 +288,10 @@ def cmd_oca(args):
         )
         cr.commit()
     rss0 = maxrss_mb()
-    prof = Profiler(args.profile)
-    q0 = sql_db.sql_counter
-    c0 = cpu_s()
-    t0 = time.perf_counter()
     count = 0
-    with prof:
+    with Measured(args.profile) as measured:
         ir_cron._process_jobs(args.db)
-        t1 = time.perf_counter()
+        create_s = time.perf_counter() - measured.t0
         with registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             drafts = env["account.move"].search(
@@ -305,21 +304,15 @@ def cmd_oca(args):
                 cr.commit()
                 env.invalidate_all()
                 count += len(batch)
-    t2 = time.perf_counter()
-    cpu = cpu_s() - c0
-    queries = sql_db.sql_counter - q0
-    prof.dump()
-    result = {
-        "invoices_made": count,
-        "wall_s": t2 - t0,
-        "create_s": t1 - t0,
-        "post_s": t2 - t1,
-        "commit_s": 0.0,
-        "cpu_s": cpu,
-        "queries": queries,
-        "rss0_mb": rss0,
-        "rss_mb": maxrss_mb(),
-        "log_warnings": logs.count,
-        "log_first": logs.first,
-    }
-    Path(args.out).write_text(json.dumps(result))
+    write_result(
+        args.out,
+        logs,
+        invoices_made=count,
+        wall_s=measured.wall_s,
+        create_s=create_s,
+        post_s=measured.wall_s - create_s,
+        commit_s=0.0,
+        cpu_s=measured.cpu_s,
+        queries=measured.queries,
+        rss0_mb=rss0,
+    )

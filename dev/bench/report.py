@@ -1,5 +1,5 @@
 """The benchmark's Markdown report: the table, the floor's phases, the
-parallel runs, the targets of the issue and the correctness summary."""
+parallel runs, the targets and the correctness summary."""
 
 import os
 import platform

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
+# The helpers shared with the fault suite and the benchmark (dev/rbtools).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rbtools.orm import boot, odoo_env  # noqa: E402
 

@@ -3,7 +3,7 @@
 
 Usage (the demo server of ``scripts/demo.sh`` must be serving):
 
-    .venv/bin/python scripts/screenshots.py [--base-url URL] [--db DB] [--out DIR]
+    .venv/bin/python dev/screenshots.py [--base-url URL] [--db DB] [--out DIR]
 
 Drives a headless Chromium over the Chrome DevTools Protocol (websocket-client)
 and talks JSON-RPC to Odoo with ``requests``. It produces, under ``--out``:
@@ -48,12 +48,8 @@ Spanish, then deactivated again); a portal user ``portal.martinez@example.com``
 """
 
 import argparse
-import base64
-import contextlib
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -61,335 +57,41 @@ import time
 from pathlib import Path
 
 import requests
-import websocket
+from browser import (
+    PAGE_TIMEOUT,
+    WINDOW,
+    CDPError,
+    Odoo,
+    OdooError,
+    browser_as,
+    log,
+)
 
 CUSTOMER = "Martínez Abogados S.L."
 PORTAL_LOGIN = "portal.martinez@example.com"
 PORTAL_PASSWORD = "portal"
 ACTION = "action-recurring_billing.action_recurring_contract"
-CHROMIUM = "/usr/bin/chromium"
-WINDOW = (1400, 900)
-HTTP_TIMEOUT = 60  # seconds, any single HTTP request to Odoo
-PAGE_TIMEOUT = 90  # seconds, a page to settle
-SETTLE = 1.5  # seconds, extra wait once the page looks ready
-
-
-def log(msg):
-    print(f"[screenshots] {msg}", flush=True)
-
-
-# ---------------------------------------------------------------------------
-# Odoo JSON-RPC
-# ---------------------------------------------------------------------------
-
-
-class OdooError(RuntimeError):
-    pass
-
-
-class Odoo:
-    """A JSON-RPC session (the same session cookie the browser will use)."""
-
-    def __init__(self, base_url, db, login, password):
-        self.base_url = base_url.rstrip("/")
-        self.http = requests.Session()
-        result = self._rpc(
-            "/web/session/authenticate",
-            {"db": db, "login": login, "password": password},
-        )
-        if not result or not result.get("uid"):
-            raise OdooError(f"login failed for {login}")
-        self.uid = result["uid"]
-        self.session_id = self.http.cookies.get("session_id")
-        if not self.session_id:
-            raise OdooError(f"no session cookie for {login}")
-
-    def _rpc(self, path, params):
-        resp = self.http.post(
-            self.base_url + path,
-            json={"jsonrpc": "2.0", "method": "call", "id": 1, "params": params},
-            timeout=HTTP_TIMEOUT,
-        )
-        resp.raise_for_status()
-        data = resp.json()
-        if "error" in data:
-            err = data["error"]
-            raise OdooError(err.get("data", {}).get("message") or err.get("message"))
-        return data.get("result")
-
-    def call(self, model, method, *args, **kwargs):
-        return self._rpc(
-            f"/web/dataset/call_kw/{model}/{method}",
-            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        )
-
-    def get(self, path, **kw):
-        resp = self.http.get(self.base_url + path, timeout=HTTP_TIMEOUT, **kw)
-        resp.raise_for_status()
-        return resp
-
-
-# ---------------------------------------------------------------------------
-# Chromium over the DevTools Protocol
-# ---------------------------------------------------------------------------
-
-
-def free_port():
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class CDPError(RuntimeError):
-    pass
-
-
-class Chromium:
-    """A headless Chromium with a fresh profile, driven through one page."""
-
-    def __init__(self, binary=CHROMIUM, window=WINDOW, start_timeout=30):
-        self.port = free_port()
-        self.profile = tempfile.mkdtemp(prefix="rb-chromium-")
-        self.window = window
-        self._id = 0
-        self.ws = None
-        self.proc = subprocess.Popen(
-            [
-                binary,
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                f"--remote-debugging-port={self.port}",
-                f"--user-data-dir={self.profile}",
-                f"--window-size={window[0]},{window[1]}",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            self._connect(start_timeout)
-        except BaseException:
-            self.close()
-            raise
-
-    def _connect(self, timeout):
-        deadline = time.monotonic() + timeout
-        url = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise CDPError(f"chromium exited with code {self.proc.returncode}")
-            try:
-                targets = requests.get(
-                    f"http://127.0.0.1:{self.port}/json/list", timeout=2
-                ).json()
-                pages = [t for t in targets if t.get("type") == "page"]
-                if pages:
-                    url = pages[0]["webSocketDebuggerUrl"]
-                    break
-            except (requests.RequestException, ValueError):
-                pass
-            time.sleep(0.25)
-        if not url:
-            raise CDPError(f"chromium did not expose a page within {timeout}s")
-        # suppress_origin: Chromium refuses DevTools websockets with an Origin
-        # header unless started with --remote-allow-origins.
-        self.ws = websocket.create_connection(url, timeout=10, suppress_origin=True)
-        self.send("Page.enable")
-        self.send("Runtime.enable")
-        self.send("Network.enable")
-
-    def send(self, method, params=None, timeout=30):
-        self._id += 1
-        msg_id = self._id
-        self.ws.send(
-            json.dumps({"id": msg_id, "method": method, "params": params or {}})
-        )
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise CDPError(f"{method}: no answer within {timeout}s")
-            self.ws.settimeout(remaining)
-            try:
-                msg = json.loads(self.ws.recv())
-            except websocket.WebSocketTimeoutException as exc:
-                raise CDPError(f"{method}: no answer within {timeout}s") from exc
-            if msg.get("id") != msg_id:
-                continue  # an event, or a late answer: not needed here
-            if "error" in msg:
-                raise CDPError(f"{method}: {msg['error']}")
-            return msg.get("result", {})
-
-    def evaluate(self, expression, await_promise=False, timeout=30):
-        result = self.send(
-            "Runtime.evaluate",
-            {
-                "expression": expression,
-                "returnByValue": True,
-                "awaitPromise": await_promise,
-            },
-            timeout=timeout,
-        )
-        if "exceptionDetails" in result:
-            details = result["exceptionDetails"]
-            text = details.get("exception", {}).get("description") or details.get(
-                "text"
-            )
-            raise CDPError(f"evaluate failed: {text}")
-        return result.get("result", {}).get("value")
-
-    def set_session_cookie(self, base_url, session_id):
-        ok = self.send(
-            "Network.setCookie",
-            {
-                "name": "session_id",
-                "value": session_id,
-                "url": base_url,
-                "path": "/",
-                "httpOnly": True,
-            },
-        )
-        if not ok.get("success", True):
-            raise CDPError("Network.setCookie failed")
-
-    def navigate(self, url):
-        result = self.send("Page.navigate", {"url": url})
-        if result.get("errorText"):
-            raise CDPError(f"navigate {url}: {result['errorText']}")
-
-    def wait_for(self, selector, timeout=PAGE_TIMEOUT, settle=SETTLE):
-        """Wait for a complete document showing `selector` and no Odoo spinner."""
-        check = (
-            "(() => document.readyState === 'complete'"
-            f" && !!document.querySelector({json.dumps(selector)})"
-            " && !document.querySelector('.o_loading_indicator, .o_blockUI'))()"
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if self.evaluate(check, timeout=10):
-                    time.sleep(settle)
-                    return
-            except CDPError:
-                pass  # navigation in progress: the context went away
-            time.sleep(0.25)
-        where = self.evaluate("location.href + ' | ' + document.title")
-        raise CDPError(f"timeout ({timeout}s) waiting for {selector!r} on {where}")
-
-    def click(self, selector, text=None):
-        """Click the first element matching `selector` (and containing `text`)."""
-        js = f"""(() => {{
-            const els = [...document.querySelectorAll({json.dumps(selector)})];
-            const text = {json.dumps(text)};
-            const el = els.find(e => !text || e.textContent.includes(text));
-            if (!el) return false;
-            el.scrollIntoView({{block: 'center'}});
-            el.click();
-            return true;
-        }})()"""
-        if not self.evaluate(js):
-            raise CDPError(f"nothing to click for {selector!r} / {text!r}")
-
-    def screenshot(self, path, full_page=False, until=None, max_height=8000):
-        """Save a PNG of the viewport, of the whole page (`full_page`), or of
-        the page from its top down to the bottom of the `until` element."""
-        if full_page or until:
-            # Odoo scrolls inside containers (the web client's .o_content,
-            # the frontend's #wrapwrap) rather than the document: measure
-            # them from the top, then grow the viewport to the content.
-            height = self.evaluate(
-                """(() => {
-                    const boxes = [...document.querySelectorAll('.o_content, #wrapwrap, main')];
-                    window.scrollTo(0, 0);
-                    boxes.forEach(e => { e.scrollTop = 0; });
-                    const until = %s;
-                    if (until) {
-                        const el = document.querySelector(until);
-                        return el ? Math.ceil(el.getBoundingClientRect().bottom + 24) : 0;
-                    }
-                    return Math.max(document.documentElement.scrollHeight,
-                                    document.body ? document.body.scrollHeight : 0,
-                                    ...boxes.map(e => Math.ceil(e.getBoundingClientRect().top + e.scrollHeight)));
-                })()"""
-                % json.dumps(until)
-            )
-            height = min(max(int(height or 0), self.window[1]), max_height)
-            self.send(
-                "Emulation.setDeviceMetricsOverride",
-                {
-                    "width": self.window[0],
-                    "height": height,
-                    "deviceScaleFactor": 1,
-                    "mobile": False,
-                },
-            )
-            time.sleep(1.0)
-        try:
-            data = self.send(
-                "Page.captureScreenshot",
-                {"format": "png", "captureBeyondViewport": bool(full_page or until)},
-                timeout=60,
-            )["data"]
-        finally:
-            if full_page or until:
-                self.send("Emulation.clearDeviceMetricsOverride")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
-        log(f"wrote {path}")
-
-    def close(self):
-        if self.ws is not None:
-            with contextlib.suppress(Exception):
-                self.ws.settimeout(5)
-                self.ws.send(json.dumps({"id": 0, "method": "Browser.close"}))
-            with contextlib.suppress(Exception):
-                self.ws.close()
-            self.ws = None
-        if self.proc.poll() is None:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
-        shutil.rmtree(self.profile, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-
-def browser_as(odoo):
-    """A fresh Chromium profile logged in with `odoo`'s session."""
-    browser = Chromium()
-    try:
-        browser.set_session_cookie(odoo.base_url + "/", odoo.session_id)
-    except BaseException:
-        browser.close()
-        raise
-    return browser
-
-
 # ---------------------------------------------------------------------------
 # The shots
 # ---------------------------------------------------------------------------
 
 FORM_READY = '.o_form_view .o_form_sheet .o_field_widget[name="partner_id"]'
+
+
+def browser_in(admin, args, lang):
+    """A browser logged in as the admin user, switched to ``lang`` first: a
+    new session after a language change (its context holds the language)."""
+    admin.call("res.users", "write", [admin.uid], {"lang": lang})
+    return browser_as(Odoo(admin.base_url, args.db, args.login, args.password))
+
+
+def dialog_shot(browser, url, button, path):
+    """The dialog that a button of the form's status bar opens."""
+    browser.navigate(url)
+    browser.wait_for(FORM_READY)
+    browser.click(".o_statusbar_buttons button", button)
+    browser.wait_for('.modal div[name="summary"]')
+    browser.screenshot(path)
 
 
 def apps_page_shot(browser, base, out):
@@ -468,22 +170,22 @@ def backoffice_shots(args, out, contract_id, shots=("backoffice", "apps")):
         log("en_US is not active in this database: activating it for the English shots")
         admin.call("res.lang", "write", [langs["en_US"]["id"]], {"active": True})
     try:
-        if original_lang != "en_US":
-            admin.call("res.users", "write", [admin.uid], {"lang": "en_US"})
-        # A new session after a language change: its context holds the lang.
-        session = Odoo(base, args.db, args.login, args.password)
-        with browser_as(session) as browser:
+        with browser_in(admin, args, "en_US") as browser:
             if "apps" in shots:
                 apps_page_shot(browser, base, out)
             if "backoffice" not in shots:
                 return
-            browser.navigate(f"{base}/odoo/{ACTION}")
-            browser.wait_for(".o_list_view .o_data_row")
-            browser.screenshot(out / "contract_list.png")
+            browser.shoot(
+                f"{base}/odoo/{ACTION}",
+                ".o_list_view .o_data_row",
+                out / "contract_list.png",
+            )
 
-            browser.navigate(f"{base}/odoo/{ACTION}/{contract_id}")
-            browser.wait_for(FORM_READY)
-            browser.screenshot(out / "contract_form.png")
+            browser.shoot(
+                f"{base}/odoo/{ACTION}/{contract_id}",
+                FORM_READY,
+                out / "contract_form.png",
+            )
 
             browser.click('.o_notebook_headers a.nav-link[name="schedule"]')
             browser.wait_for(
@@ -495,12 +197,12 @@ def backoffice_shots(args, out, contract_id, shots=("backoffice", "apps")):
                 out / "contract_billing_schedule.png", until=".o_notebook"
             )
 
-        admin.call("res.users", "write", [admin.uid], {"lang": "es_ES"})
-        session = Odoo(base, args.db, args.login, args.password)
-        with browser_as(session) as browser:
-            browser.navigate(f"{base}/odoo/{ACTION}/{contract_id}")
-            browser.wait_for(FORM_READY)
-            browser.screenshot(out / "contract_form_es.png")
+        with browser_in(admin, args, "es_ES") as browser:
+            browser.shoot(
+                f"{base}/odoo/{ACTION}/{contract_id}",
+                FORM_READY,
+                out / "contract_form_es.png",
+            )
     finally:
         admin.call("res.users", "write", [admin.uid], {"lang": original_lang})
         log(f"admin user {admin.uid}: language restored to {original_lang}")
@@ -553,29 +255,30 @@ def workspace_shots(args, out, contract_id):
         },
     )
     try:
-        if original_lang != "en_US":
-            admin.call("res.users", "write", [admin.uid], {"lang": "en_US"})
-        session = Odoo(base, args.db, args.login, args.password)
-        with browser_as(session) as browser:
-            browser.navigate(f"{base}/odoo/{ACTION}?view_type=kanban")
-            browser.wait_for(".o_kanban_view .o_kanban_group")
-            browser.screenshot(out / "contract_kanban.png")
+        with browser_in(admin, args, "en_US") as browser:
+            browser.shoot(
+                f"{base}/odoo/{ACTION}?view_type=kanban",
+                ".o_kanban_view .o_kanban_group",
+                out / "contract_kanban.png",
+            )
 
-            browser.navigate(f"{base}/odoo/{ACTION}/new")
-            browser.wait_for(FORM_READY)
-            browser.screenshot(out / "contract_new.png")
+            browser.shoot(
+                f"{base}/odoo/{ACTION}/new", FORM_READY, out / "contract_new.png"
+            )
 
-            browser.navigate(f"{base}/odoo/{ACTION}/{draft_id}")
-            browser.wait_for(FORM_READY)
-            browser.click(".o_statusbar_buttons button", "Start")
-            browser.wait_for('.modal div[name="summary"]')
-            browser.screenshot(out / "dialog_start.png")
+            dialog_shot(
+                browser,
+                f"{base}/odoo/{ACTION}/{draft_id}",
+                "Start",
+                out / "dialog_start.png",
+            )
 
-            browser.navigate(f"{base}/odoo/{ACTION}/{contract_id}")
-            browser.wait_for(FORM_READY)
-            browser.click(".o_statusbar_buttons button", "Pause")
-            browser.wait_for('.modal div[name="summary"]')
-            browser.screenshot(out / "dialog_pause.png")
+            dialog_shot(
+                browser,
+                f"{base}/odoo/{ACTION}/{contract_id}",
+                "Pause",
+                out / "dialog_pause.png",
+            )
 
             # The block sits in Invoicing's settings.
             browser.navigate(f"{base}/odoo/settings#account")
@@ -587,15 +290,17 @@ def workspace_shots(args, out, contract_id):
             time.sleep(1)
             browser.screenshot(out / "settings.png")
 
-        admin.call("res.users", "write", [admin.uid], {"lang": "es_ES"})
-        session = Odoo(base, args.db, args.login, args.password)
-        with browser_as(session) as browser:
-            browser.navigate(f"{base}/odoo/{ACTION}")
-            browser.wait_for(".o_list_view .o_data_row")
-            browser.screenshot(out / "contract_list_es.png")
-            browser.navigate(f"{base}/odoo/{ACTION}?view_type=pivot")
-            browser.wait_for(".o_pivot table")
-            browser.screenshot(out / "contract_pivot_es.png")
+        with browser_in(admin, args, "es_ES") as browser:
+            browser.shoot(
+                f"{base}/odoo/{ACTION}",
+                ".o_list_view .o_data_row",
+                out / "contract_list_es.png",
+            )
+            browser.shoot(
+                f"{base}/odoo/{ACTION}?view_type=pivot",
+                ".o_pivot table",
+                out / "contract_pivot_es.png",
+            )
     finally:
         admin.call("res.users", "write", [admin.uid], {"lang": original_lang})
         admin.call("recurring.contract", "unlink", [draft_id])
@@ -654,13 +359,16 @@ def portal_shots(args, out, admin, contract_id, partner_id):
     portal = Odoo(base, args.db, PORTAL_LOGIN, PORTAL_PASSWORD)
     portal_home_shot(out, portal, base)
     with browser_as(portal) as browser:
-        browser.navigate(f"{base}/my/contracts")
-        browser.wait_for("a.o_contract_link")
-        browser.screenshot(out / "portal_contracts.png")
+        browser.shoot(
+            f"{base}/my/contracts", "a.o_contract_link", out / "portal_contracts.png"
+        )
 
-        browser.navigate(f"{base}/my/contracts/{contract_id}")
-        browser.wait_for("#contract_content #billing_schedule")
-        browser.screenshot(out / "portal_contract.png", full_page=True)
+        browser.shoot(
+            f"{base}/my/contracts/{contract_id}",
+            "#contract_content #billing_schedule",
+            out / "portal_contract.png",
+            full_page=True,
+        )
 
     # The PDF, downloaded as the portal user, first page rendered by poppler.
     resp = portal.get(f"/my/contracts/{contract_id}?report_type=pdf&download=true")
@@ -716,22 +424,31 @@ def revenue_shots(args, out):
                 "mobile": False,
             },
         )
-        browser.navigate(f"{base}/odoo/{REVENUE_ACTION}")
-        browser.wait_for("canvas.o_rb_chart_forecast", settle=3)
-        browser.screenshot(out / "revenue_dashboard.png")
+        browser.shoot(
+            f"{base}/odoo/{REVENUE_ACTION}",
+            "canvas.o_rb_chart_forecast",
+            out / "revenue_dashboard.png",
+            settle=3,
+        )
         browser.send("Emulation.clearDeviceMetricsOverride")
 
-        browser.navigate(f"{base}/odoo/{MOVEMENTS_ACTION}")
-        browser.wait_for(".o_graph_view canvas", settle=3)
-        browser.screenshot(out / "mrr_movements_graph.png")
+        browser.shoot(
+            f"{base}/odoo/{MOVEMENTS_ACTION}",
+            ".o_graph_view canvas",
+            out / "mrr_movements_graph.png",
+            settle=3,
+        )
 
         browser.click(".o_switch_view.o_pivot")
         browser.wait_for(".o_pivot_view table", settle=2)
         browser.screenshot(out / "mrr_movements_pivot.png")
 
-        browser.navigate(f"{base}/odoo/{FORECAST_ACTION}")
-        browser.wait_for(".o_pivot_view table", settle=2)
-        browser.screenshot(out / "revenue_forecast_pivot.png")
+        browser.shoot(
+            f"{base}/odoo/{FORECAST_ACTION}",
+            ".o_pivot_view table",
+            out / "revenue_forecast_pivot.png",
+            settle=2,
+        )
 
 
 def payment_shots(args, out, admin, contract_id, partner_id):
@@ -742,15 +459,22 @@ def payment_shots(args, out, admin, contract_id, partner_id):
     ensure_portal_user(admin, partner_id)
     portal = Odoo(base, args.db, PORTAL_LOGIN, PORTAL_PASSWORD)
     with browser_as(portal) as browser:
-        browser.navigate(f"{base}/my/contracts/{contract_id}")
-        browser.wait_for("#contract_payment")
-        browser.screenshot(out / "portal_contract_payment.png", full_page=True)
-        browser.navigate(f"{base}/my/contracts/{contract_id}/payment_method")
-        browser.wait_for(".o_portal_contract_payment_method")
-        browser.screenshot(out / "portal_payment_method.png")
-        browser.navigate(f"{base}/my/contracts/{contract_id}/cancel")
-        browser.wait_for("#cancel_effective_date")
-        browser.screenshot(out / "portal_cancel.png")
+        browser.shoot(
+            f"{base}/my/contracts/{contract_id}",
+            "#contract_payment",
+            out / "portal_contract_payment.png",
+            full_page=True,
+        )
+        browser.shoot(
+            f"{base}/my/contracts/{contract_id}/payment_method",
+            ".o_portal_contract_payment_method",
+            out / "portal_payment_method.png",
+        )
+        browser.shoot(
+            f"{base}/my/contracts/{contract_id}/cancel",
+            "#cancel_effective_date",
+            out / "portal_cancel.png",
+        )
 
 
 def main():

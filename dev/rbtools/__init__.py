@@ -1,5 +1,5 @@
-"""Helpers shared by the project's tools: the fault suite (``faults/``) and
-the benchmark (``bench/``). Not part of the addon, never installed.
+"""Helpers shared by the project's tools: the fault suite (``dev/faults/``) and
+the benchmark (``dev/bench/``). Not part of the addon, never installed.
 
 - ``rbtools.db``: PostgreSQL (plain psycopg2, no Odoo): connections over the
   project's socket, SQL one-liners, databases created, cloned and dropped;
@@ -10,7 +10,7 @@ the benchmark (``bench/``). Not part of the addon, never installed.
   tables with SQL: each (contract, period) billed once, ledger and invoices
   in agreement, numbering contiguous per journal.
 
-``scripts/faults.sh`` and ``scripts/bench.sh`` put ``tools/`` on PYTHONPATH.
+``scripts/faults.sh`` and ``scripts/bench.sh`` put ``dev/`` on PYTHONPATH.
 """
 
 BOT_XMLID = "recurring_billing.user_billing_bot"

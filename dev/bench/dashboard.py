@@ -15,7 +15,7 @@ Steps, each in its own process (``scripts/bench_dashboard.sh`` runs them):
   "cold", then ``--runs`` "warm" calls; the median is reported.
 
 Not a timed unit test: a measurement, printed and written to
-``bench/results/dashboard.md``.
+``dev/bench/results/dashboard.md``.
 """
 
 import argparse
