@@ -502,7 +502,7 @@ def use_new_cards(db, contract_ids):
 def case_two_charging_runs(ctx):
     """Two charging runs at once, in two processes: every invoice charged
     exactly once, none skipped for good."""
-    n = 60 if ctx.quick else 400
+    n = 30 if ctx.quick else 400
     size = 3 if ctx.quick else 10
     c = Case(13, f"charging: two charging runs at once ({n} invoices)")
     db = ctx.new_db("c13")
