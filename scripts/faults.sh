@@ -8,7 +8,7 @@
 #   --quick    CI sizes (~300 contracts, 2,000 for the time-limit case)
 #   --keep     keep the databases of the cases (rb_faults_c<N>) to inspect
 #   --rebuild  rebuild the template database even if it is up to date
-#   CASE       case numbers to run (default: all, 1 to 10; without 10, which
+#   CASE       case numbers to run (default: all, 1 to 13; without 10, which
 #              needs queue_job from PyPI, when RB_SKIP_QUEUE_JOB is set)
 #
 # Databases: ${RB_FAULTS_PREFIX:-rb_faults}_template (kept between runs while
@@ -26,18 +26,18 @@ for arg in "$@"; do
         --quick) QUICK=--quick ;;
         --keep) KEEP=--keep ;;
         --rebuild) REBUILD=1 ;;
-        [1-9] | 10) CASES+=("$arg") ;;
-        *) die "unknown argument: $arg (usage: faults.sh [--quick] [--keep] [--rebuild] [1-10 ...])" ;;
+        [1-9] | 1[0-3]) CASES+=("$arg") ;;
+        *) die "unknown argument: $arg (usage: faults.sh [--quick] [--keep] [--rebuild] [1-13 ...])" ;;
     esac
 done
 if [ ${#CASES[@]} -eq 0 ]; then
-    CASES=(1 2 3 4 5 6 7 8 9 10)
+    CASES=(1 2 3 4 5 6 7 8 9 10 11 12 13)
     # As scripts/test.sh for the bridge's tests: a developer without PyPI
     # may leave out queue_job (case 10), CI never.
     if [ -n "${RB_SKIP_QUEUE_JOB:-}" ]; then
         [ -z "${CI:-}" ] || die "RB_SKIP_QUEUE_JOB is for developers: CI always runs fault case 10"
         say "faults: case 10 (queue_job) skipped (RB_SKIP_QUEUE_JOB)"
-        CASES=(1 2 3 4 5 6 7 8 9)
+        CASES=(1 2 3 4 5 6 7 8 9 11 12 13)
     fi
 fi
 
@@ -119,7 +119,7 @@ if [[ " ${CASES[*]} " == *" 10 "* ]]; then
 fi
 
 # ---------------------------------------------------------------- cases
-# Cases 1-6, 8-10 check outcomes, not speed: in --quick they run two at a time.
+# Cases 1-6, 8-13 check outcomes, not speed: in --quick they run two at a time.
 # Case 7 measures job runs against the time limit: it always runs alone.
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -138,7 +138,7 @@ show_case() { cat "$OUT/case-$1.out"; }
 LANES=1; [ -n "$QUICK" ] && LANES=2
 say "faults: cases ${CASES[*]}${QUICK:+ (quick)}, logs in $OUT"
 declare -A RUNNING=()
-for n in 10 4 5 1 2 6 3 8 9; do
+for n in 10 4 5 1 2 6 3 8 9 11 12 13; do
     [[ " ${CASES[*]} " == *" $n "* ]] || continue
     rm -f "$OUT/case-$n.rc"
     while [ ${#RUNNING[@]} -ge "$LANES" ]; do

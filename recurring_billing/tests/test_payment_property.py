@@ -7,6 +7,9 @@ in a savepoint rolled back afterwards. After every step:
 - every charge moves at most what its invoice owed when it was made, net of
   the open credit notes of the same contract and period (never twice,
   never more);
+- over the whole sequence, the payments standing on an invoice (charges and
+  payments by hand, neither cancelled nor reset to draft) never exceed its
+  total net of the credit notes reconciled with it;
 - no transaction is ever made on a token of another commercial partner than
   its invoice's;
 - after a charging run, every open invoice of a contract with a usable token
@@ -66,6 +69,7 @@ class TestPaymentProperty(PaymentSafetyCommon):
             for step, index in steps:
                 getattr(self, f"_step_{step}")(self.world["contracts"][index])
                 self._check_tokens()
+                self._check_never_overpaid()
 
     # -------------------------------------------------------------------------
     # The world and its steps
@@ -231,6 +235,28 @@ class TestPaymentProperty(PaymentSafetyCommon):
                     invoice.commercial_partner_id,
                     f"{tx.reference}: a token of another customer",
                 )
+
+    def _check_never_overpaid(self):
+        Payment = self.env["account.payment"].sudo()
+        for invoice in self._invoices():
+            partials, _exchange = invoice._get_reconciled_invoices_partials()
+            credited = sum(
+                amount
+                for _partial, amount, line in partials
+                if line.move_id.move_type == "out_refund"
+            )
+            standing = Payment.search(
+                [
+                    ("invoice_ids", "in", invoice.ids),
+                    ("state", "not in", ("draft", "canceled")),
+                ]
+            )
+            self.assertLessEqual(
+                round(sum(standing.mapped("amount")), 2),
+                round(invoice.amount_total - credited, 2),
+                f"{invoice.name} paid {standing.mapped('amount')}, owed "
+                f"{invoice.amount_total} less {credited} credited",
+            )
 
     def _check_nothing_left_behind(self):
         for invoice in self._invoices():

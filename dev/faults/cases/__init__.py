@@ -2,6 +2,11 @@
 takes the suite's context (``suite.Ctx``: configuration, template, size,
 a new database per case) and returns True when every check passed."""
 
+from cases.charging import (
+    case_charge_killed_paid_by_transfer,
+    case_token_archived,
+    case_two_charging_runs,
+)
 from cases.cron_limit import case_tight_limit
 from cases.kills import case_charge_killed, case_sigkill
 from cases.periods import case_cancel_void, case_contract_ends
@@ -20,4 +25,7 @@ CASES = {
     8: case_contract_ends,
     9: case_charge_killed,
     10: case_queue_job_kill,
+    11: case_charge_killed_paid_by_transfer,
+    12: case_token_archived,
+    13: case_two_charging_runs,
 }

@@ -24,8 +24,9 @@ from processes import (
     wait_backends_gone,
 )
 from rbtools.db import q, q1
-from rbtools.orm import odoo_env
 from report import Case, check_exactly_once, check_numbering, check_run
+
+from cases.charging import charge_cron_id, use_demo_tokens
 
 
 def case_sigkill(ctx):
@@ -106,45 +107,12 @@ def case_charge_killed(ctx):
     c = Case(9, f"charging: worker killed between posting and charging ({n} contracts)")
     db = ctx.new_db("c9")
     expected = make_contracts(db, n, backlog_every=0)
-    with odoo_env(db) as env:
-        company = env.company
-        provider = env.ref("payment.payment_provider_demo")
-        provider.write(
-            {
-                "state": "test",
-                "company_id": company.id,
-                "journal_id": env["account.journal"]
-                .search(
-                    [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
-                )
-                .id,
-            }
-        )
-        method = env.ref("payment_demo.payment_method_demo")
-        for contract in env["recurring.contract"].browse(sorted(expected)):
-            contract.payment_token_id = env["payment.token"].create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": method.id,
-                    "payment_details": f"{contract.id:04d}",
-                    "partner_id": contract.partner_id.id,
-                    "provider_ref": f"rbf-{contract.id}",
-                    "demo_simulated_state": "done",
-                }
-            )
-        env["ir.config_parameter"].set_param("recurring_billing.charge_batch_size", 2)
-        # The rerun resends at once what the killed worker left unanswered.
-        env["ir.config_parameter"].set_param(
-            "recurring_billing.charge_resend_minutes", 0
-        )
+    # The rerun resends at once what the killed worker left unanswered.
+    use_demo_tokens(db, expected, batch_size=2, resend_minutes=0)
     set_batch_size(db, 5)
     conn = sql_conn(db)
     cron = cron_id(conn)
-    charge_cron = q1(
-        conn,
-        "SELECT res_id FROM ir_model_data WHERE module = 'recurring_billing' "
-        "AND name = 'ir_cron_charge_invoices'",
-    )
+    charge_cron = charge_cron_id(conn)
     due = total(expected)
     c.expect(
         f"{due} invoices to post and charge on payment_demo tokens; the billing "
