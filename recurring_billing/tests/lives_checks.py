@@ -236,7 +236,16 @@ class LifeChecks:
                         f"says {item.amount_untaxed:.2f}, the rules bill {want:.2f}"
                     )
             self.check_forecast_report(life)
-            if forecast:
+            # The next invoice: a voided period's, billed again before any
+            # newer one (rule 6), else the first scheduled.
+            voided = contract.period_ids.filtered(
+                lambda p: p.state == "voided" and p.kind == "period"
+            )
+            if voided:
+                self.check_amount_per_period(
+                    life, model.index_of(min(voided.mapped("date_start")))
+                )
+            elif forecast:
                 self.check_amount_per_period(
                     life, model.index_of(forecast[0].period.date_start)
                 )
