@@ -3,7 +3,18 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
-from ..tools.privileged import is_privileged_write
+from ..tools.privileged import is_privileged_write, privileged_context
+
+# An invoice's recurring state: set by the billing run (documents), the
+# charging service and its notices only, never by a user (a retry date or a
+# reminder count set by hand would reschedule a customer's charges).
+RECURRING_STATE_FIELDS = (
+    "recurring_charge_state",
+    "recurring_charge_retry_date",
+    "recurring_failure_to_notify",
+    "recurring_documents_pending",
+    "recurring_reminder_count",
+)
 
 
 class AccountMove(models.Model):
@@ -140,7 +151,7 @@ class AccountMove(models.Model):
             and not move.invoice_pdf_report_id
         )
         if todo:
-            todo.recurring_documents_pending = True
+            todo._write_recurring_state({"recurring_documents_pending": True})
             cron = self.env.ref(
                 "recurring_billing.ir_cron_official_documents",
                 raise_if_not_found=False,
@@ -191,7 +202,7 @@ class AccountMove(models.Model):
             )._generate_and_send_invoices(
                 moves, allow_raising=False, sending_methods=[]
             )
-        self.recurring_documents_pending = False
+        self._write_recurring_state({"recurring_documents_pending": False})
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -213,10 +224,24 @@ class AccountMove(models.Model):
             raise UserError(
                 _("Only the billing run links an invoice to a billed period.")
             )
+        if set(RECURRING_STATE_FIELDS) & set(vals) and not is_privileged_write(
+            self.env
+        ):
+            raise UserError(
+                _(
+                    "An invoice's automatic charge, reminders and official "
+                    "documents are set by the billing and charging runs only."
+                )
+            )
         if vals.get("recurring_contract_id") and not self.env.su:
             self.env["recurring.contract"].browse(
                 vals["recurring_contract_id"]
             ).check_access("write")
+
+    def _write_recurring_state(self, vals):
+        """The billing run's, the charging service's and its notices' own
+        write of ``RECURRING_STATE_FIELDS``."""
+        return self.with_context(**privileged_context()).write(vals)
 
     def unlink(self):
         """A contract's invoice deleted (a draft, or a cancelled one) gives

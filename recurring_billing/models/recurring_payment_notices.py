@@ -63,4 +63,4 @@ class RecurringPaymentService(models.AbstractModel):
                         "No sender address for %s: set the company's email",
                         contract.name,
                     )
-            group.recurring_failure_to_notify = False
+            group._write_recurring_state({"recurring_failure_to_notify": False})

@@ -253,7 +253,7 @@ class RecurringPaymentService(models.AbstractModel):
         else:
             # Charged again from scratch by the claim (this very run when
             # something is still owed), or left alone when paid.
-            invoice.write(
+            invoice._write_recurring_state(
                 {"recurring_charge_state": False, "recurring_charge_retry_date": False}
             )
             self._clear_payment_failing(attempt.contract_id)
@@ -336,7 +336,7 @@ class RecurringPaymentService(models.AbstractModel):
                 self._prepare_attempt_vals(invoice, token, amount, date_ref)
                 | {"transaction_id": transaction.id}
             )
-            invoice.write(
+            invoice._write_recurring_state(
                 {
                     "recurring_charge_state": "pending",
                     "recurring_charge_retry_date": False,
@@ -388,7 +388,7 @@ class RecurringPaymentService(models.AbstractModel):
             self._schedule_retry(attempt)
             return attempt
         if kind == "paid" and invoice.recurring_charge_state:
-            invoice.write(
+            invoice._write_recurring_state(
                 {"recurring_charge_state": False, "recurring_charge_retry_date": False}
             )
             self._clear_payment_failing(invoice.recurring_contract_id)
@@ -521,7 +521,7 @@ class RecurringPaymentService(models.AbstractModel):
             transaction = attempt.transaction_id.sudo()  # see _create_attempt
             if transaction.state == "done":
                 self._write_attempts(attempt, {"state": "done"})
-                attempt.invoice_id.write(
+                attempt.invoice_id._write_recurring_state(
                     {
                         "recurring_charge_state": "done",
                         "recurring_charge_retry_date": False,
@@ -558,7 +558,7 @@ class RecurringPaymentService(models.AbstractModel):
             len(failures),
             dunning.parse_days(company.recurring_retry_days),
         )
-        invoice.write(
+        invoice._write_recurring_state(
             {
                 "recurring_charge_state": "failing" if retry_date else "given_up",
                 "recurring_charge_retry_date": retry_date,
@@ -567,7 +567,7 @@ class RecurringPaymentService(models.AbstractModel):
         self._flag_payment_failing(attempt)
         # Told once the run is over, with the other failures of the contract
         # (_send_failure_notices): one email per contract and run.
-        invoice.recurring_failure_to_notify = True
+        invoice._write_recurring_state({"recurring_failure_to_notify": True})
         if not retry_date and self._is_current_customer_invoice(invoice):
             self._apply_dunning_outcome(
                 attempt.contract_id,
@@ -642,7 +642,7 @@ class RecurringPaymentService(models.AbstractModel):
             ]
         )
         if paid:
-            paid.write(
+            paid._write_recurring_state(
                 {"recurring_charge_state": False, "recurring_charge_retry_date": False}
             )
             self._clear_payment_failing(paid.recurring_contract_id)
@@ -670,7 +670,7 @@ class RecurringPaymentService(models.AbstractModel):
                 lambda a: a.state == "done"
             )[:1]
             if not attempt:
-                invoice.recurring_charge_state = False
+                invoice._write_recurring_state({"recurring_charge_state": False})
                 continue
             today = date_ref or invoice.company_id._get_recurring_today()
             self._write_attempts(
@@ -771,7 +771,12 @@ class RecurringPaymentService(models.AbstractModel):
                 if dunning.reminders_due(
                     due, today, reminder_days, invoice.recurring_reminder_count
                 ):
-                    invoice.recurring_reminder_count += 1
+                    invoice._write_recurring_state(
+                        {
+                            "recurring_reminder_count": invoice.recurring_reminder_count
+                            + 1
+                        }
+                    )
                     self._post_template(
                         invoice, "recurring_billing.mail_template_payment_reminder"
                     )

@@ -114,6 +114,33 @@ class TestRightsEngineOwned(RecurringBillingCommon):
         )
         self.assertEqual(draft.state, "draft")
 
+    def test_invoice_charge_and_reminder_state_refused_to_users(self):
+        """An invoice's automatic charge, retry date, failure notice, reminder
+        count and pending documents are the charging and billing runs' own:
+        an invoicing user who could set them would stop or reschedule the
+        charges and the dunning of a contract's invoices."""
+        contract = self.create_contract(
+            start=date(2026, 1, 1), user_id=self.own_salesman.id
+        )
+        invoice = self.bill(contract, date(2026, 1, 1))
+        values = {
+            "recurring_charge_state": "given_up",
+            "recurring_charge_retry_date": date(2099, 1, 1),
+            "recurring_failure_to_notify": True,
+            "recurring_documents_pending": True,
+            "recurring_reminder_count": 9,
+        }
+        before = invoice.read(list(values))[0]
+        for user in self.invoice_user | self.manager:
+            for name, value in values.items():
+                with (
+                    self.subTest(user=user.login, field=name),
+                    self.assertRaises(UserError),
+                ):
+                    invoice.with_user(user).write({name: value})
+        invoice.invalidate_recordset()
+        self.assertEqual(invoice.read(list(values))[0], before)
+
     def test_engine_fields_still_move_through_the_steps(self):
         # A salesperson ends a billed contract inside its billed period: the
         # next run credits the rest (adjustment_pending), run by an invoicing
