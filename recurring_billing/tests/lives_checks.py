@@ -313,9 +313,8 @@ class LifeChecks:
             model = life.model
             movements = life.contract.mrr_movement_ids.sorted(lambda m: (m.date, m.id))
             tolerance = 0.01 * (1 + len(model.lines))
-            for movement, following in zip(
-                movements, list(movements[1:]) + [None], strict=True
-            ):
+            for position, movement in enumerate(movements):
+                following = movements[position + 1 : position + 2]
                 if (
                     following
                     and following.date == movement.date

@@ -127,6 +127,16 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.bill(0)
         self.check_all()
 
+    def test_machine_paused_on_its_first_day(self):
+        """Found by make fuzz (a defect of the MRR check itself, which failed
+        on a contract without movements): paused the day it starts, its MRR
+        movements, if any, say what the rules say."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000)
+        lives.pause(0, 0)
+        lives.bill(31)
+        self.check_all()
+
     def test_amount_per_period_after_a_change_is_the_next_invoice(self):
         """Defect: Amount per Period adds up the ended line and its successor
         (form, PDF, portal, reminder: about double the next invoice)."""
