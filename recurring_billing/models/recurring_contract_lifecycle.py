@@ -217,7 +217,14 @@ class RecurringContract(models.Model):
             if contract.state == "closed":
                 continue
             day = date_close or contract.company_id._get_recurring_today()
-            if notify and contract.state != "draft":
+            # A close already decided on or before that day (a contract
+            # running until its last invoice) was told when it was decided.
+            decided = (
+                contract.close_reason_id
+                and contract.date_end
+                and contract.date_end <= day
+            )
+            if notify and contract.state != "draft" and not decided:
                 told.update(
                     contract._get_customer_summaries(
                         lambda c, day=day: c._get_close_summary(day)

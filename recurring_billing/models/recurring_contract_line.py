@@ -139,11 +139,12 @@ class RecurringContractLine(models.Model):
         # A billed line keeps the taxes it billed with, whatever the customer
         # becomes (a new fiscal position re-taxes only what is not billed
         # yet; end a billed line and add it again from a date instead).
-        for line in self.filtered(
-            lambda line: not (
-                line._origin.id and not line.display_type and line._origin._is_billed()
-            )
-        ):
+        for line in self:
+            if line._origin.id and not line.display_type and line._origin._is_billed():
+                # Assigned, not left out: a form's new records would
+                # otherwise lose the taxes.
+                line.tax_ids = line._origin.tax_ids
+                continue
             company = line.company_id or self.env.company
             taxes = line.product_id.taxes_id._filter_taxes_by_company(company)
             # Mapped as a sale order line maps them: the amounts shown to the

@@ -32,8 +32,13 @@ class RecurringContract(models.Model):
         template = self.env.ref(template_xmlid, raise_if_not_found=False)
         if not template:
             return
+        contracts = self.filtered(lambda c: c.partner_id.email)
+        if summaries is not None:
+            # Only the contracts the action changed (a draft closed, or one
+            # already closed, is told nothing).
+            contracts = contracts.filtered(lambda c: c in summaries)
         summaries = summaries or {}
-        for contract in self.filtered(lambda c: c.partner_id.email):
+        for contract in contracts:
             if not template._render_field("email_from", contract.ids)[contract.id]:
                 # No salesperson, company or user address to send from:
                 # posting would raise and undo the change itself.

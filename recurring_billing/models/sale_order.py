@@ -52,7 +52,9 @@ class SaleOrder(models.Model):
             "recurring_billing.close_reason_sale_order_cancelled",
             raise_if_not_found=False,
         )
-        to_close.action_close(reason=reason)  # each on its company's today
+        # Each on its company's today. The customer is told by the order's
+        # own cancellation (Odoo's cancel dialog offers its email), not twice.
+        to_close.action_close(reason=reason, notify=False)
 
     def _create_recurring_contracts(self):
         """One running contract per recurrence found on the order."""
