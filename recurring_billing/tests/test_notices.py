@@ -61,6 +61,33 @@ class TestNotices(RecurringBillingCommon):
         self.assertToldOnce(contract, "ends on 11/30/2026")
 
     @freeze_time("2026-11-21")
+    def test_a_close_already_decided_is_told_once(self):
+        """Confirmed again (a second Accept and Close, a cancelled order),
+        a close already decided for a later date is not told again."""
+        contract = self.create_contract(start=date(2026, 11, 1))
+        self.bill(contract, date(2026, 11, 1))
+        contract.action_close(date_close=date(2026, 12, 15), reason=self.reason)
+        self.assertEqual(contract.state, "running")  # until its last invoice
+        contract.action_close(date_close=date(2026, 12, 15), reason=self.reason)
+        self.assertToldOnce(contract, "ends on 12/15/2026")
+
+    @freeze_time("2026-11-21")
+    def test_only_the_contracts_changed_are_told(self):
+        """Closing a draft with a running contract in one call: only the
+        running contract's customer is told (a draft closes without a
+        word)."""
+        running = self.create_contract(start=date(2026, 11, 1))
+        draft = self.create_contract(
+            start=date(2026, 11, 1), partner_id=self.partner_b.id, start_it=False
+        )
+        self.partner_b.email = "partner_b@example.com"
+        (running | draft).action_close(
+            date_close=date(2026, 11, 30), reason=self.reason
+        )
+        self.assertToldOnce(running, "ends on 11/30/2026")
+        self.assertFalse(self.notices(draft, "ends on"))
+
+    @freeze_time("2026-11-21")
     def test_untold_when_asked(self):
         contract = self.create_contract(
             start=date(2026, 11, 1), date_end=date(2027, 10, 31)
