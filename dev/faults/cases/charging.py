@@ -402,13 +402,12 @@ def case_token_archived(ctx):
         "(SELECT count(*) FROM mail_activity a WHERE a.res_model = "
         "'recurring.contract' AND a.res_id = c.id AND a.summary = "
         "'Automatic payment failing'), "
-        "(SELECT count(*) FROM mail_message m JOIN account_move i ON i.id = "
-        "m.res_id AND m.model = 'account.move' WHERE i.recurring_contract_id = "
-        "c.id AND m.subject LIKE %s), "
+        "(SELECT count(*) FROM mail_message m WHERE m.model = "
+        "'recurring.contract' AND m.res_id = c.id AND m.subject LIKE %s), "
         "(SELECT string_agg(a.message, ' | ') FROM recurring_payment_attempt a "
         "WHERE a.contract_id = c.id) "
         "FROM recurring_contract c WHERE c.id = ANY(%s) ORDER BY c.id",
-        ["%payment of invoice%failed", deleted],
+        ["%payment failed for your contract%", deleted],
     )
     c.check(
         all(f[1] and f[2] == 1 and f[3] == 1 and f[4] for f in flags),
