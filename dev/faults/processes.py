@@ -50,7 +50,9 @@ def spawn(script, args, log, env_extra=None, stdin=None):
     return proc
 
 
-def runner_args(cfg, db, cron_ids, max_seconds, time_limit=40, summary=None):
+def runner_args(
+    cfg, db, cron_ids, max_seconds, time_limit=40, summary=None, barrier=None
+):
     args = [
         "--cfg",
         cfg,
@@ -65,7 +67,63 @@ def runner_args(cfg, db, cron_ids, max_seconds, time_limit=40, summary=None):
     ]
     if summary:
         args += ["--summary", summary]
+    if barrier:
+        path, parties = barrier
+        args += ["--barrier", path, "--parties", str(parties)]
     return args
+
+
+def run_side_by_side(cfg, db, cron_ids, tag, time_limit=40):
+    """Two scheduler processes on the same scheduled actions, started together.
+
+    Each process boots Odoo, then waits at a barrier until the other has
+    booted too: without it, under load, the first process booted can do all
+    the work before the second has imported Odoo, and nothing runs at once.
+    Returns each process's summary (with its log path), the work each did
+    (the sum of the calls' progress) and how long their calls overlapped.
+    """
+    barrier = log_path(db, f"{tag}-barrier")
+    if os.path.exists(barrier):
+        os.unlink(barrier)
+    procs = [
+        spawn(
+            "runner.py",
+            runner_args(
+                cfg,
+                db,
+                cron_ids,
+                600,
+                time_limit,
+                log_path(db, f"{tag}{i}.json"),
+                barrier=(barrier, 2),
+            ),
+            log_path(db, f"{tag}{i}"),
+        )
+        for i in (1, 2)
+    ]
+    for proc in procs:
+        proc.wait()
+        proc.logfile.close()
+    results, spans, done = [], {}, {}
+    for i, proc in enumerate(procs, 1):
+        with open(log_path(db, f"{tag}{i}.json")) as f:
+            result = json.load(f)
+        result["log"] = proc.log
+        results.append(result)
+        calls = [
+            call
+            for cron in cron_ids
+            for call in parse_cron_log(proc.log, cron)[0]
+            if call[2]
+        ]
+        spans[i] = [(start, end) for start, end, _done in calls]
+        done[i] = sum(call[2] for call in calls)
+    overlap = sum(
+        max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds())
+        for a0, a1 in spans[1]
+        for b0, b1 in spans[2]
+    )
+    return results, done, overlap
 
 
 def run_runner(cfg, db, cron_ids, max_seconds=600, time_limit=40, tag="runner"):

@@ -9,10 +9,24 @@ progress and failure counters updated.
 
 import argparse
 import json
+import os
 import time
 
 from data import sql_conn
 from rbtools.orm import boot
+
+
+def wait_for_the_others(path, parties, timeout=300):
+    """Meet the other processes once all have booted: one line per process."""
+    with open(path, "a") as f:
+        f.write(f"{os.getpid()}\n")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            if len(f.read().split()) >= parties:
+                return
+        time.sleep(0.02)
+    raise SystemExit(f"barrier {path}: the other processes never came")
 
 
 def main():
@@ -23,6 +37,8 @@ def main():
     parser.add_argument("--max-seconds", type=float, default=600)
     parser.add_argument("--limit-time-real-cron", type=int, default=40)
     parser.add_argument("--summary")
+    parser.add_argument("--barrier", help="file the processes meet at")
+    parser.add_argument("--parties", type=int, default=2)
     args = parser.parse_args()
     cron_ids = [int(x) for x in args.crons.split(",")]
 
@@ -33,6 +49,8 @@ def main():
         extra=[f"--limit-time-real-cron={args.limit_time_real_cron}"],
     )
     conn = sql_conn(args.db)
+    if args.barrier:
+        wait_for_the_others(args.barrier, args.parties)
     start = time.monotonic()
     iterations = 0
     max_failures = 0

@@ -268,7 +268,8 @@ class RecurringContract(models.Model):
     def action_renew(self, months=12, date_renew=None, notify=True):
         """Extend the term by ``months`` from the current end date, without a
         gap. A closed contract renewed later does not bill the time it was
-        closed, and its close reason no longer applies. ``notify``: email
+        closed, and a close decided before (closed or still billing what it
+        owes) no longer applies. ``notify``: email
         the customer the new term (the Renew dialog's words)."""
         if months < 1:
             raise UserError(_("A contract is renewed for at least one month."))
@@ -307,7 +308,9 @@ class RecurringContract(models.Model):
                 "date_end": schedule.extend_term(old_end, months),
                 "state": "running" if contract.state == "closed" else contract.state,
             }
-            if contract.state == "closed":
+            if contract.close_reason_id:
+                # A new term: the close decided for the old one no longer
+                # applies (closing again is news to the customer).
                 vals["close_reason_id"] = False
             contract._write_state(vals)
             contract._sync_mrr_movements()

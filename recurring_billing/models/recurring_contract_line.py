@@ -268,7 +268,9 @@ class RecurringContractLine(models.Model):
         for line in self:
             contract = line.contract_id
             start = line.date_start or contract.date_start
-            end = line.date_end or contract.date_end
+            # A contract that renews itself has no end (its end date is the
+            # current term's): a line may start in a term to come.
+            end = line.date_end or (not contract.auto_renew and contract.date_end)
             if start and end and end < start:
                 raise ValidationError(
                     _(

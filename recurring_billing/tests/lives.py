@@ -62,6 +62,11 @@ class Life:
     # usage record id -> (day received, last account.move id then)
     received: dict = field(default_factory=dict)
     refs: dict = field(default_factory=dict)  # odoo usage line id -> [reference]
+    # What the customer must have been told, in order: (kind, [partner id]).
+    told: list = field(default_factory=list)
+    # A close was told and no renewal came since: a later close on or after
+    # its end date says nothing new.
+    closing: bool = False
 
 
 class ContractLives(LifeChecks):
@@ -88,6 +93,13 @@ class ContractLives(LifeChecks):
 
     def editable(self, life):
         return life.contract.state in ("running", "paused")
+
+    def expect_told(self, life, kind):
+        """The customer of the day is emailed ``kind``, when they have an
+        email address (the customer's data, not the engine's output)."""
+        partner = life.contract.partner_id
+        if partner.email:
+            life.told.append((kind, partner.ids))
 
     # ------------------------------------------------------------------
     # Steps
@@ -272,6 +284,7 @@ class ContractLives(LifeChecks):
             )
         )
         wizard.action_change()
+        self.expect_told(life, "changed")
         new_line = (life.contract.line_ids - line).filtered(
             lambda ln: ln.id not in life.model.lines
         )
@@ -412,6 +425,7 @@ class ContractLives(LifeChecks):
             return None
         life.contract.action_pause(date_pause=day)
         model.pause(day)
+        self.expect_told(life, "paused")
         return day
 
     def resume(self, which, offset):
@@ -440,6 +454,9 @@ class ContractLives(LifeChecks):
         wizard.action_close()
         if respect_terms:
             day += timedelta(life.model.notice_days)
+        if not (life.closing and life.model.end() <= day):
+            self.expect_told(life, "closed")
+        life.closing = True
         life.model.close(day)
         return day
 
@@ -449,6 +466,8 @@ class ContractLives(LifeChecks):
             return None
         life.contract.action_renew(months=months, date_renew=self.today)
         life.model.renew(months, self.today)
+        self.expect_told(life, "renewed")
+        life.closing = False
         return life.model.date_end
 
     def cancel_and_void(self, which, pick):
@@ -555,6 +574,7 @@ class ContractLivesCase(ContractLivesCommon):
         self.addCleanup(self.lives.rollback)
 
     def check_all(self):
+        self.lives.check_notices()
         self.lives.check_credits()
         self.lives.check_usage_once()
         self.lives.check_forecast()

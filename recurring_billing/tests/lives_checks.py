@@ -169,6 +169,42 @@ class LifeChecks:
                     f"{carried[:1].name} carried its period"
                 )
 
+    # The customer emails of the lives' steps, by the words of their subject.
+    NOTICE_KINDS = (
+        (" is paused", "paused"),
+        (" ends on ", "closed"),
+        (" is renewed until ", "renewed"),
+        (" bills changes", "changed"),
+    )
+
+    def check_notices(self):
+        """One email to the customer per change they must hear of, none for a
+        step that changed nothing for them (a close already told), to the
+        customer of the day, never to a former one."""
+        comment = self.env.ref("mail.mt_comment")
+        for life in self.contracts:
+            messages = self.env["mail.message"].search(
+                [
+                    ("model", "=", "recurring.contract"),
+                    ("res_id", "=", life.contract.id),
+                    ("message_type", "=", "comment"),
+                    ("subtype_id", "=", comment.id),
+                ],
+                order="id",
+            )
+            sent = []
+            for message in messages:
+                kind = next(
+                    (k for words, k in self.NOTICE_KINDS if words in message.subject),
+                    message.subject,
+                )
+                sent.append((kind, message.partner_ids.ids))
+            if sent != life.told:
+                self.fail(
+                    f"{life.contract.name}: customer emails {sent}, expected "
+                    f"{life.told}"
+                )
+
     def check_credits(self):
         """A credit note only against a posted invoice of the same period,
         never more than it billed; except while the period's invoice is

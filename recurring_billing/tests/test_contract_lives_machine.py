@@ -245,6 +245,10 @@ class ContractLivesMachine(RuleBasedStateMachine):
     def mrr_follows_the_rules(self):
         self.lives.check_mrr()
 
+    @invariant()
+    def customer_told_once_per_change(self):
+        self.lives.check_notices()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLives(ContractLivesCommon):

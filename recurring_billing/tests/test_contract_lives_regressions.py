@@ -287,6 +287,50 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.add_line(0, 10, 500)
         self.check_all()
 
+    def test_each_change_is_told_once_to_the_customer_of_the_day(self):
+        """The customer hears of each pause, close, renewal and line change
+        once; a close repeated on or after the end already told says nothing
+        new; after a change of customer to one without an email address,
+        nothing goes to the former customer."""
+        lives = self.lives
+        lives.start(offset=-40, price=10000, term_days=200)
+        lives.bill(0)
+        lives.pause(0, 5)
+        lives.resume(0, 10)
+        lives.change_line(0, 0, 12, 12000, 1)
+        lives.close(0, 20)
+        lives.close(0, 25)
+        lives.bill(2)
+        lives.change_customer(0)
+        lives.pause(0, 3)
+        self.check_all()
+        kinds = [kind for kind, _partner in lives.contracts[0].told]
+        self.assertEqual(kinds, ["paused", "changed", "closed"])
+
+    def test_a_close_after_a_renewal_is_told(self):
+        """Closed (still billing what it owes), then renewed: the renewal is
+        a new term, so closing it again, even after its new end, is news to
+        the customer."""
+        lives = self.lives
+        lives.start(offset=-40, advance=False, price=10000, term_days=200)
+        lives.bill(0)
+        lives.close(0, 5)
+        lives.renew(0, 1)
+        lives.close(0, 40)
+        self.check_all()
+        kinds = [kind for kind, _partner in lives.contracts[0].told]
+        self.assertEqual(kinds, ["closed", "renewed", "closed"])
+
+
+    def test_machine_change_after_the_term_of_a_self_renewing_contract(self):
+        """Old code: "The line 'product_a' ends before it starts": a contract
+        that renews itself has no end (rule 14), so a change dated after its
+        current term, before the run renews it, is a change like any other."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, auto_renew=True, term_days=0, price=1000)
+        lives.change_line(0, 0, 1, 500, 1)
+        lives.bill(40)
+        self.check_all()
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):

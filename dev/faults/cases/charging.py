@@ -22,8 +22,8 @@ from data import (
 from processes import (
     kill9,
     log_path,
-    parse_cron_log,
     run_scheduled,
+    run_side_by_side,
     runner_args,
     spawn,
     wait_backends_gone,
@@ -537,43 +537,11 @@ def case_two_charging_runs(ctx):
             .id
         )
     set_cron_ready(db, [charge1, charge2])
-    procs = [
-        spawn(
-            "runner.py",
-            runner_args(
-                ctx.cfg,
-                db,
-                [charge1, charge2],
-                600,
-                120,
-                log_path(db, f"charge{i}.json"),
-            ),
-            log_path(db, f"charge{i}"),
-        )
-        for i in (1, 2)
-    ]
-    for proc in procs:
-        proc.wait()
-        proc.logfile.close()
-    spans, done = {}, {}
-    for i, proc in enumerate(procs, 1):
-        with open(log_path(db, f"charge{i}.json")) as f:
-            result = json.load(f)
-        result["log"] = proc.log
-        check_run(c, result, f"process {i}")
-        calls = [
-            call
-            for cron in (charge1, charge2)
-            for call in parse_cron_log(proc.log, cron)[0]
-            if call[2]
-        ]
-        spans[i] = [(start, end) for start, end, _done in calls]
-        done[i] = sum(call[2] for call in calls)
-    overlap = sum(
-        max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds())
-        for a0, a1 in spans[1]
-        for b0, b1 in spans[2]
+    results, done, overlap = run_side_by_side(
+        ctx.cfg, db, [charge1, charge2], "charge", time_limit=120
     )
+    for i, result in enumerate(results, 1):
+        check_run(c, result, f"process {i}")
     c.check(
         done[1] and done[2] and overlap > 0,
         "both processes charged, at the same time",

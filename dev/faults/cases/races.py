@@ -19,10 +19,8 @@ from processes import (
     HERE,
     click,
     log_path,
-    parse_cron_log,
     run_scheduled,
-    runner_args,
-    spawn,
+    run_side_by_side,
 )
 from rbtools import CRON_XMLID
 from rbtools.db import q, q1
@@ -67,40 +65,9 @@ def case_two_runners(ctx):
         "each period billed once, no error escapes, progress counts what was "
         "committed"
     )
-    procs = [
-        spawn(
-            "runner.py",
-            runner_args(
-                ctx.cfg, db, [cron1, cron2], 600, 40, log_path(db, f"r{i}.json")
-            ),
-            log_path(db, f"r{i}"),
-        )
-        for i in (1, 2)
-    ]
-    for proc in procs:
-        proc.wait()
-        proc.logfile.close()
-    for i, proc in enumerate(procs, 1):
-        with open(log_path(db, f"r{i}.json")) as f:
-            result = json.load(f)
-        result["log"] = proc.log
+    results, done, overlap = run_side_by_side(ctx.cfg, db, [cron1, cron2], "r")
+    for i, result in enumerate(results, 1):
         check_run(c, result, f"process {i}", limit=40, crons=[cron1, cron2])
-    # Who billed when, from the two processes' logs: calls that billed.
-    spans, done = {}, {}
-    for i, proc in enumerate(procs, 1):
-        calls = [
-            call
-            for cron in (cron1, cron2)
-            for call in parse_cron_log(proc.log, cron)[0]
-            if call[2]
-        ]
-        spans[i] = [(start, end) for start, end, _done in calls]
-        done[i] = sum(call[2] for call in calls)
-    overlap = sum(
-        max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds())
-        for a0, a1 in spans[1]
-        for b0, b1 in spans[2]
-    )
     c.check(
         done[1] and done[2] and overlap > 1,
         "both processes billed, at the same time",
