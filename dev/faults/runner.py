@@ -62,9 +62,13 @@ def main():
         with conn.cursor() as cur:
             cur.execute(
                 "SELECT id, active, failure_count, "
+                # A trigger a few seconds ahead (a batch given up on another
+                # worker's lock, called again shortly) is waited for, as a
+                # cron thread would wake up for it.
                 "(nextcall <= now() at time zone 'UTC' OR EXISTS (SELECT 1 FROM "
                 "ir_cron_trigger t WHERE t.cron_id = ir_cron.id AND t.call_at <= "
-                "now() at time zone 'UTC')) FROM ir_cron WHERE id = ANY(%s)",
+                "now() at time zone 'UTC' + interval '30 seconds')) "
+                "FROM ir_cron WHERE id = ANY(%s)",
                 [cron_ids],
             )
             rows = cur.fetchall()

@@ -2,6 +2,7 @@
 import logging
 import random
 import time
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -18,6 +19,9 @@ from .selections import BILLING_STATES
 _logger = logging.getLogger(__name__)
 
 MAX_CONCURRENCY_RETRIES = 3
+# Seconds before a batch given up on another worker's lock is tried again
+# (spread: two workers giving up together do not come back together).
+CONFLICT_RETRY_DELAY = (2.0, 5.0)
 
 
 class RecurringBillingEngine(models.AbstractModel):
@@ -86,8 +90,10 @@ class RecurringBillingEngine(models.AbstractModel):
                 _logger.info("billing batch given up (%s): billed again", error)
                 self.env.cr.rollback()
                 self.env.invalidate_all(flush=False)
-                time.sleep(random.uniform(0, 0.5))
-                self._trigger_next_run()
+                # Later, not at once: the holder needs time to commit, and a
+                # trigger "now" wakes the scheduler again straight away, a
+                # busy loop for as long as the lock is held.
+                self._trigger_next_run(delay=random.uniform(*CONFLICT_RETRY_DELAY))
                 return done
             done += len(contracts)
             if in_cron:
@@ -168,10 +174,10 @@ class RecurringBillingEngine(models.AbstractModel):
         )
 
     @api.model
-    def _trigger_next_run(self):
-        """More is due than this call billed: run again at once rather than
-        tomorrow, whoever started the run (the scheduler stops after a few
-        calls; "Run manually" makes only one)."""
+    def _trigger_next_run(self, delay=0):
+        """More is due than this call billed: run again at once (or in
+        ``delay`` seconds) rather than tomorrow, whoever started the run (the
+        scheduler stops after a few calls; "Run manually" makes only one)."""
         cron = self.env.ref(
             "recurring_billing.ir_cron_generate_invoices", raise_if_not_found=False
         )
@@ -180,16 +186,17 @@ class RecurringBillingEngine(models.AbstractModel):
         # sudo: the billing user may not read scheduled actions; only this
         # module's own scheduled action is triggered.
         cron = cron.sudo()
+        at = fields.Datetime.now() + timedelta(seconds=delay)
         pending = (
             self.env["ir.cron.trigger"]
             .sudo()
             .search_count(
-                [("cron_id", "=", cron.id), ("call_at", "<=", fields.Datetime.now())],
+                [("cron_id", "=", cron.id), ("call_at", "<=", at)],
                 limit=1,
             )
         )
         if not pending:
-            cron._trigger()
+            cron._trigger(at=at if delay else None)
 
     @api.model
     def _generate_for(self, contracts, date_ref=None, retry_failed=True):

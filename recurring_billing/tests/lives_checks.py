@@ -181,6 +181,8 @@ class LifeChecks:
         """One email to the customer per change they must hear of, none for a
         step that changed nothing for them (a close already told), to the
         customer of the day, never to a former one."""
+        if "notices" in SKIPPED_CHECKS:
+            return
         comment = self.env.ref("mail.mt_comment")
         for life in self.contracts:
             messages = self.env["mail.message"].search(

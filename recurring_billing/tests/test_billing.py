@@ -1,5 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from datetime import date
+from datetime import date, timedelta
 from unittest.mock import patch
 
 from psycopg2 import errors as pg_errors
@@ -437,12 +437,19 @@ class TestBilling(RecurringBillingCommon):
             raise pg_errors.LockNotAvailable("could not obtain lock")
 
         Engine = type(self.env["recurring.billing.engine"])
+        original = Engine._trigger_next_run
+
+        def _trigger_next_run(engine, delay=0):
+            calls.append("trigger")
+            return original(engine, delay=delay)
+
+        cron = self.env.ref("recurring_billing.ir_cron_generate_invoices")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]).unlink()
+        before = fields.Datetime.now()
         with (
             patch.object(type(self.env["account.move"]), "_post", _post),
             patch.object(self.env.cr, "rollback", lambda: calls.append("rollback")),
-            patch.object(
-                Engine, "_trigger_next_run", lambda engine: calls.append("trigger")
-            ),
+            patch.object(Engine, "_trigger_next_run", _trigger_next_run),
         ):
             done = self.Contract.with_context(
                 ir_cron_progress_id=progress.id
@@ -450,6 +457,12 @@ class TestBilling(RecurringBillingCommon):
         self.assertEqual(done, 0)
         self.assertEqual(calls, ["rollback", "trigger"])
         self.assertFalse(contract.billing_error)
+        # Called again a few seconds later, not at once: the holder of the
+        # lock needs time to commit, and "now" would wake the scheduler in a
+        # busy loop for as long as it holds it.
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertEqual(len(triggers), 1)
+        self.assertGreaterEqual(triggers.call_at, before + timedelta(seconds=2))
 
     @mute_logger("odoo.addons.recurring_billing.models.recurring_billing_engine")
     def test_hard_lock_date_flags_contract(self):
