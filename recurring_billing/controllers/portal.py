@@ -136,7 +136,11 @@ class RecurringContractPortal(CustomerPortal):
                 "contract": contract_sudo,
                 "page_name": "recurring_contract",
                 "invoices": self._get_contract_portal_invoices(contract_sudo),
-                "forecast": contract_sudo._get_forecast_periods(12),
+                # A cancellation requested: the invoices up to its date, as
+                # the customer asked (closing then is the salesperson's).
+                "forecast": contract_sudo._get_forecast_periods(
+                    12, until=contract_sudo.cancel_request_effective_date
+                ),
                 "report_type": "html",
                 "res_company": contract_sudo.company_id,
             },

@@ -72,12 +72,14 @@ class RecurringContract(models.Model):
         self.ensure_one()
         return schedule.period_at(index=index, **self._get_schedule_args(**overrides))
 
-    def _iter_periods(self, from_index=None, renewing=False):
+    def _iter_periods(self, from_index=None, renewing=False, until=None):
         """The periods from ``from_index`` on (default: the next one not in
         the ledger), oldest first: the one walk over the schedule that due
         periods, forecasts, skips and "fully billed" all use. ``renewing``
         (forecasts): a contract that renews itself goes on past its end date,
-        as the run renews it before billing the period that date would cut."""
+        as the run renews it before billing the period that date would cut.
+        ``until``: as if the contract closed that day (a cancellation the
+        customer requested)."""
         self.ensure_one()
         if not self.date_start:
             return iter(())
@@ -86,6 +88,8 @@ class RecurringContract(models.Model):
         args = self._get_schedule_args()
         if renewing and self.auto_renew:
             args["date_end"] = None
+        if until and (not args["date_end"] or until < args["date_end"]):
+            args["date_end"] = max(until, self.date_start)
         return schedule.iter_periods(start_index=from_index, **args)
 
     def _get_billed_until(self):
@@ -155,10 +159,11 @@ class RecurringContract(models.Model):
         self.ensure_one()
         return self.state in BILLING_STATES and not self._waits_for_resume(period)
 
-    def _get_forecast_periods(self, count=12):
+    def _get_forecast_periods(self, count=12, until=None):
         """The next ``count`` scheduled invoices with their untaxed amounts,
         computed by the same code that bills them (the billing schedule tab,
-        the portal and the contract PDF)."""
+        the portal and the contract PDF); ``until``: as if the contract
+        closed that day."""
         self.ensure_one()
         if self.state == "closed":
             return []
@@ -169,7 +174,7 @@ class RecurringContract(models.Model):
         periods = (
             period
             for period in itertools.islice(
-                self._iter_periods(renewing=True), count + 500
+                self._iter_periods(renewing=True, until=until), count + 500
             )
             if schedule.active_days(period, off_windows)
         )

@@ -4,6 +4,7 @@ the saved payment method (choose, replace, stop), the cancellation request,
 each behind the portal's own access checks."""
 
 import re
+from datetime import timedelta
 
 from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
@@ -167,6 +168,32 @@ class TestPaymentPortal(AccountTestInvoicingHttpCommon):
             lambda a: a.summary == "Cancellation requested by the customer"
         )
         self.assertEqual(len(activity), 1)
+        # The portal's schedule stops at the requested date: no invoice of a
+        # period after it, the last one cut there as a close would cut it.
+        schedule = self.contract._get_forecast_periods(12, until=effective)
+        self.assertTrue(all(p.date_start <= effective for p in schedule))
+        page = self.url_open(self.url).text
+        self.assertIn("schedule_until_cancellation", page)
+        table = page.split('name="schedule_table"')[1].split("</table>")[0]
+        # The header, then one row per invoice (or "No invoice is scheduled").
+        self.assertEqual(table.count("<tr"), 1 + max(1, len(schedule)))
+
+    def test_schedule_until_a_date_is_cut_as_a_close_would(self):
+        full = self.contract._get_forecast_periods(12)
+        until = full[2].date_start + timedelta(days=9)
+        schedule = self.contract._get_forecast_periods(12, until=until)
+        self.assertEqual(len(schedule), 3)
+        self.assertEqual(schedule[:2], full[:2])
+        self.assertEqual(schedule[2].date_end, until)
+        # Not prorated: the cut period is billed in full, as a close would.
+        self.assertEqual(schedule[2].amount_untaxed, full[2].amount_untaxed)
+        prorating = self.contract.copy({"prorate": True})
+        full = prorating._get_forecast_periods(12)
+        until = full[2].date_start + timedelta(days=9)
+        cut = prorating._get_forecast_periods(12, until=until)
+        self.assertEqual(len(cut), 3)
+        self.assertEqual(cut[2].date_end, until)
+        self.assertLess(cut[2].amount_untaxed, full[2].amount_untaxed)
 
     def test_another_customer_is_refused(self):
         self.authenticate("rb_pay_stranger", "rb_pay_stranger")
