@@ -1,11 +1,46 @@
-"""Run the billing scheduled action once for today and print a summary.
+"""Give the SaaS demo contract a saved card (Odoo's demo payment provider),
+run the billing and charging scheduled actions once for today, refresh the
+revenue forecast and print a summary.
 
 Executed by `make demo` through `odoo-bin shell`, where `env` is defined.
 """
 
 # ruff: noqa: F821  (env comes from odoo-bin shell)
-cron = env.ref("recurring_billing.ir_cron_generate_invoices")
-cron.method_direct_trigger()
+
+
+def save_demo_card(contract):
+    """Odoo's demo payment provider, in test mode on the company's bank
+    journal, and a card of the contract's customer that pays: the charging
+    scheduled action charges its invoices as it would on a real card."""
+    company = contract.company_id
+    provider = env.ref("payment.payment_provider_demo")
+    provider.write(
+        {
+            "state": "test",
+            "company_id": company.id,
+            "journal_id": env["account.journal"]
+            .search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
+            .id,
+        }
+    )
+    contract.payment_token_id = env["payment.token"].create(
+        {
+            "provider_id": provider.id,
+            "payment_method_id": env.ref("payment_demo.payment_method_demo").id,
+            "payment_details": "4242",
+            "partner_id": contract.partner_id.id,
+            "provider_ref": f"demo-card-{contract.id}",
+            "demo_simulated_state": "done",
+        }
+    )
+
+
+charged = env.ref("recurring_billing.contract_saas_demo")
+save_demo_card(charged)
+env.ref("recurring_billing.ir_cron_generate_invoices").method_direct_trigger()
+env.ref("recurring_billing.ir_cron_charge_invoices").method_direct_trigger()
+# The revenue dashboard's forecast, from what was just billed.
+env["recurring.forecast.line"]._cron_refresh()
 env.cr.commit()
 
 Contract = env["recurring.contract"]
@@ -28,4 +63,11 @@ for move in moves:
         f"{period.date_start} .. {period.date_end}  "
         f"{move.amount_total:>10.2f} {move.currency_id.name}"
     )
-print(f"\n{len(moves)} invoices, total {sum(moves.mapped('amount_total')):.2f}\n")
+print(f"\n{len(moves)} invoices, total {sum(moves.mapped('amount_total')):.2f}")
+print(f"\n=== Charged automatically on {charged.partner_id.name}'s saved card ===")
+for move in charged.invoice_ids.filtered(lambda m: m.move_type == "out_invoice"):
+    print(
+        f"{move.name:<20} {move.amount_total:>10.2f} {move.payment_state:<10} "
+        f"{', '.join(move.transaction_ids.mapped('reference')) or '-'}"
+    )
+print()

@@ -10,6 +10,7 @@ from . import recurring_contract_billing
 from . import recurring_contract_invoice
 from . import recurring_contract_lifecycle
 from . import recurring_contract_dialogs
+from . import recurring_contract_price_update
 from . import recurring_contract_notices
 from . import recurring_contract_payment
 from . import recurring_contract_mrr

@@ -221,4 +221,17 @@ class RecurringRevenueReport(models.AbstractModel):
                 company, today.replace(day=1) - relativedelta(months=11), today
             ),
             "forecast": self._get_forecast_by_month(company),
+            "forecast_refreshed_at": self._get_forecast_refreshed_at(company),
         }
+
+    @api.model
+    def _get_forecast_refreshed_at(self, company):
+        """When the forecast was last rebuilt (UTC, as Odoo's datetimes), or
+        False before its first refresh."""
+        row = self.env["recurring.forecast.line"].search_read(
+            [("company_id", "=", company.id)],
+            ["create_date"],
+            order="create_date desc",
+            limit=1,
+        )
+        return fields.Datetime.to_string(row[0]["create_date"]) if row else False

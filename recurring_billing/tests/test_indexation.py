@@ -2,6 +2,7 @@
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
+from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
 from odoo import Command, fields
@@ -243,6 +244,37 @@ class TestIndexation(RecurringBillingCommon):
                 indexation_cap=2.0,
                 indexation_floor=3.0,
             )
+
+    @freeze_time("2026-12-15 12:00:00")
+    def test_price_update_tab_previews_the_next_update(self):
+        """Date, period, index month, then the rate and amounts once the
+        value is published: what the run then applies."""
+        self.set_values(self.ipc, {(2025, 11): 100.0})
+        rent = self.create_rent()
+        summary = rent.indexation_next_summary
+        self.assertIn("Next update on 01/01/2027", summary)
+        self.assertIn("from the period starting 01/01/2027", summary)
+        self.assertIn("of November 2026 against November 2025", summary)
+        self.assertIn("once the index value is published", summary)
+
+        self.set_values(self.ipc, {(2026, 11): 102.2})
+        rent.invalidate_recordset(["indexation_next_summary"])
+        summary = rent.indexation_next_summary
+        self.assertIn("Expected rate 2.20 % (the index moved 2.20 %)", summary)
+        self.assertIn("1,000.00 becomes", summary)
+        self.assertIn("1,022.00 per period", summary)
+        # What the run applies is what was previewed.
+        self.bill(rent, date(2027, 1, 1))
+        self.assertEqual(rent.indexation_ids.amount_after, 1022.0)
+
+        fixed = self.create_contract(
+            start=date(2026, 3, 10), indexation_method="fixed", indexation_rate=3.0
+        )
+        self.assertIn("Next update on 03/10/2027", fixed.indexation_next_summary)
+        self.assertIn("Rate 3.00 %", fixed.indexation_next_summary)
+        self.assertIn("103.00 per period", fixed.indexation_next_summary)
+        fixed.indexation_method = "none"
+        self.assertFalse(fixed.indexation_next_summary)
 
 
 @tagged("post_install", "-at_install")

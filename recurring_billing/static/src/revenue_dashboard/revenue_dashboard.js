@@ -2,10 +2,12 @@
 
 import { Component, onMounted, onWillStart, onWillUnmount, useRef, useState } from "@odoo/owl";
 import { loadBundle } from "@web/core/assets";
+import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
 import { useService } from "@web/core/utils/hooks";
-import { formatMonetary } from "@web/views/fields/formatters";
+import { formatFloat, formatMonetary } from "@web/views/fields/formatters";
 import { Layout } from "@web/search/layout";
 
 // Colours of the movement kinds, as the list view decorates them.
@@ -29,6 +31,7 @@ export class RevenueDashboard extends Component {
     setup() {
         this.orm = useService("orm");
         this.action = useService("action");
+        this.notification = useService("notification");
         this.state = useState({ data: null });
         this.timelineRef = useRef("timeline");
         this.forecastRef = useRef("forecast");
@@ -61,7 +64,17 @@ export class RevenueDashboard extends Component {
     }
 
     percent(value) {
-        return `${value.toFixed(2)} %`;
+        // The user's decimal separator, as the amounts beside it.
+        return `${formatFloat(value, { digits: [16, 2] })} %`;
+    }
+
+    /** Chart.js formats its axes with Intl: the user's language too. */
+    get chartLocale() {
+        return (user.lang || "en_US").replace("_", "-");
+    }
+
+    dateTime(serverDateTime) {
+        return formatDateTime(deserializeDateTime(serverDateTime));
     }
 
     monthLabel(isoDate) {
@@ -104,10 +117,17 @@ export class RevenueDashboard extends Component {
                     // redraws it without starting again from zero).
                     animation: false,
                     maintainAspectRatio: false,
+                    locale: this.chartLocale,
                     scales: {
                         x: { stacked: true },
                         y: { stacked: true, title: { display: true, text: _t("MRR change") } },
-                        mrr: { position: "right", title: { display: true, text: _t("MRR") } },
+                        // From zero: a bar from 1,000 makes small MRR look
+                        // like none.
+                        mrr: {
+                            position: "right",
+                            beginAtZero: true,
+                            title: { display: true, text: _t("MRR") },
+                        },
                     },
                 },
             })
@@ -119,13 +139,18 @@ export class RevenueDashboard extends Component {
                     labels: data.forecast.map((row) => this.monthLabel(row.month)),
                     datasets: [
                         {
-                            label: _t("Invoiced (untaxed)"),
+                            label: _t("Scheduled invoices (untaxed)"),
                             data: data.forecast.map((row) => row.amount),
                             backgroundColor: "#017e84",
                         },
                     ],
                 },
-                options: { animation: false, maintainAspectRatio: false },
+                options: {
+                    animation: false,
+                    maintainAspectRatio: false,
+                    locale: this.chartLocale,
+                    scales: { y: { beginAtZero: true } },
+                },
             })
         );
     }
@@ -134,6 +159,9 @@ export class RevenueDashboard extends Component {
         await this.orm.call("recurring.forecast.line", "action_refresh", []);
         await this.load();
         this.renderCharts();
+        this.notification.add(_t("Forecast refreshed from today's contracts."), {
+            type: "success",
+        });
     }
 
     openMovements() {

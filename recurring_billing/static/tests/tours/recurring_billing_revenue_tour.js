@@ -25,6 +25,13 @@ registry.category("web_tour.tours").add("recurring_billing_revenue_tour", {
             run: "click",
         },
         {
+            content: "The refresh says it is done, and when",
+            trigger: ".o_notification:contains(Forecast refreshed)",
+        },
+        {
+            trigger: ".o_rb_forecast_refreshed:contains(Refreshed on)",
+        },
+        {
             trigger: "canvas.o_rb_chart_forecast",
         },
         {
