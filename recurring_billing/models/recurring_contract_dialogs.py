@@ -456,8 +456,9 @@ class RecurringContract(models.Model):
                     continue
                 end = old_end
             windows.append((suspension.date_start, end))
-        if self.state == "closed" and date_renew > old_end + timedelta(1):
-            windows.append((old_end + timedelta(1), date_renew - timedelta(1)))
+        gap = self._get_renewal_gap(date_renew)
+        if gap:
+            windows.append(gap)
         return windows
 
     def _get_renew_summary(self, months, date_renew=None):
@@ -476,32 +477,31 @@ class RecurringContract(models.Model):
                 new=self._date(new_end),
             )
         ]
-        resume = old_end + timedelta(1)
+        gap = self._get_renewal_gap(date_renew)
         if self.state == "closed":
-            resume = max(date_renew, old_end + timedelta(1))
             sentences.append(
                 self.env._(
                     "The contract is closed: renewing reopens it and bills "
                     "again from %(date)s.",
-                    date=self._date(resume),
+                    date=self._date(max(date_renew, old_end + timedelta(1))),
                 )
             )
-            if resume > old_end + timedelta(1):
-                sentences.append(
-                    self.env._(
-                        "The time it was closed, %(start)s - %(end)s, is not "
-                        "billed.",
-                        start=self._date(old_end + timedelta(1)),
-                        end=self._date(resume - timedelta(1)),
-                    )
+        if gap:
+            sentences.append(
+                self.env._(
+                    "The days between the end date and the renewal, %(start)s - "
+                    "%(end)s, are under no term: not billed.",
+                    start=self._date(gap[0]),
+                    end=self._date(gap[1]),
                 )
-            if self.close_reason_id:
-                sentences.append(
-                    self.env._(
-                        "The close reason (%(reason)s) is cleared.",
-                        reason=self.close_reason_id.name,
-                    )
+            )
+        if self.close_reason_id:
+            sentences.append(
+                self.env._(
+                    "The close reason (%(reason)s) is cleared.",
+                    reason=self.close_reason_id.name,
                 )
+            )
         sentences += self._get_billed_change_sentences(
             old_end + timedelta(1),
             self._get_renew_off_windows(date_renew),

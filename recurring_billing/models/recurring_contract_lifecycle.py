@@ -294,13 +294,14 @@ class RecurringContract(models.Model):
             if contract.state == "closed":
                 # Closed while paused before closes ended pauses.
                 contract._end_open_pause(old_end)
-            if contract.state == "closed" and day > old_end + timedelta(1):
+            gap = contract._get_renewal_gap(day)
+            if gap:
                 # sudo: see action_pause (write access checked above).
                 self.env["recurring.contract.suspension"].sudo().create(
                     {
                         "contract_id": contract.id,
-                        "date_start": old_end + timedelta(1),
-                        "date_end": day - timedelta(1),
+                        "date_start": gap[0],
+                        "date_end": gap[1],
                         "reason": "closed",
                     }
                 )
@@ -340,6 +341,17 @@ class RecurringContract(models.Model):
             and not self.line_ids.usage_ids
             and self.company_id._get_recurring_today() <= self.date_start
         )
+
+    def _get_renewal_gap(self, date_renew):
+        """(first, last) day between the end date and a renewal on
+        ``date_renew`` made after the day following it, else None. Those days
+        were under no term: not billed, whether the contract was closed or
+        still billing what its old term owed (a voided period, arrears)."""
+        self.ensure_one()
+        first = self.date_end + timedelta(1)
+        if date_renew > first:
+            return first, date_renew - timedelta(1)
+        return None
 
     def _end_open_pause(self, day):
         """End the open pause on ``day``, its last day not billed (a pause

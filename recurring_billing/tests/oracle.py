@@ -276,10 +276,10 @@ class Contract:
         ]
 
     def renew(self, months, day):
-        """Rule 12: the term continues the day after the end date; a closed
-        contract renewed later does not bill the time it was closed."""
+        """Rule 12: the term continues the day after the end date; renewed
+        later, the days in between are under no term and not billed."""
         old_end = self.date_end
-        if self.closed() and day > old_end + ONE_DAY:
+        if day > old_end + ONE_DAY:
             self.off.append((old_end + ONE_DAY, day - ONE_DAY))
         self.date_end = old_end + ONE_DAY + relativedelta(months=months) - ONE_DAY
 

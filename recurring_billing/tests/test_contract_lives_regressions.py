@@ -332,6 +332,21 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.bill(40)
         self.check_all()
 
+    def test_machine_renewal_after_the_term_of_a_contract_billing_a_voided_period(self):
+        """Old code: "MRR on 2025-01-02 from the movements 10.00, the rules
+        0.00": closed, its invoice cancelled and the period voided (running
+        again, to bill it once more), then renewed days after its end date.
+        A renewal after the day following the end date does not bill the
+        days in between, whatever is left to bill of the old term (rule
+        12)."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000)
+        lives.close(0, 0)
+        lives.bill(2)
+        lives.cancel_and_void(0, 0)
+        lives.renew(0, 1)
+        self.check_all()
+
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
     """Defects of the same class that the machine does not reach: a sale
