@@ -1,4 +1,5 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -9,6 +10,8 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import format_amount, format_date
 
 from ..core import indexation
+
+_logger = logging.getLogger(__name__)
 
 
 class RecurringContractIndexation(models.Model):
@@ -246,6 +249,16 @@ class RecurringContractIndexation(models.Model):
         # A log, not a message_post: the billing user has no email address
         # to send from, and the customer was told before (the notice).
         contract._message_log(body=row._get_summary())
+        if not row.notice_date and contract.indexation_notice_days > 0:
+            # Not announced (the contract came after its notice window, or a
+            # late run): the customer is told now, with the new invoice.
+            template = self.env.ref(
+                "recurring_billing.mail_template_contract_indexation",
+                raise_if_not_found=False,
+            )
+            if row._post_notice(template):
+                # sudo: see above (the engine's row).
+                row.sudo().notice_date = contract.company_id._get_recurring_today()
         return row
 
     @api.model
@@ -307,6 +320,8 @@ class RecurringContractIndexation(models.Model):
                 row._post_notice(template)
 
     def _post_notice(self, template):
+        """Email the customer the update (posted on the contract). Returns
+        whether an email went out."""
         self.ensure_one()
         contract = self.contract_id
         contract._message_log(
@@ -314,7 +329,15 @@ class RecurringContractIndexation(models.Model):
             % (_("Price update announced to the customer:"), self._get_summary())
         )
         if not template or not contract.partner_id.email:
-            return
+            return False
+        email_from = template._render_field("email_from", self.ids)[self.id]
+        if not email_from and not self.env.user.email:
+            # No address to send from (the billing user has none): posting
+            # would fail and undo the billing with it.
+            _logger.warning(
+                "No sender address for %s: set the company's email", contract.name
+            )
+            return False
         contract.message_post(
             body=template._render_field("body_html", self.ids, compute_lang=True)[
                 self.id
@@ -324,5 +347,6 @@ class RecurringContractIndexation(models.Model):
             ],
             partner_ids=contract.partner_id.ids,
             subtype_xmlid="mail.mt_comment",
-            email_from=template._render_field("email_from", self.ids)[self.id] or None,
+            email_from=email_from or None,
         )
+        return True

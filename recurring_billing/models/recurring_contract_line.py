@@ -14,6 +14,8 @@ from ..tools.privileged import (
     privileged_context,
 )
 
+# What a line's price is computed from (the product's price in the unit).
+PRICE_SOURCE_FIELDS = {"product_id", "product_uom_id"}
 # Fields that make up what a line bills: frozen once a period billed it
 # (change them from a date with _action_change, which ends the line).
 BILLED_LINE_FIELDS = {
@@ -362,6 +364,21 @@ class RecurringContractLine(models.Model):
             self._check_line_move(
                 self.env["recurring.contract"].browse(vals["contract_id"])
             )
+        sources = PRICE_SOURCE_FIELDS & set(vals)
+        if sources:
+            # A form or an integration saves unchanged values too: a product
+            # or unit written again must not price the line again from the
+            # product (a price entered by hand stays), billed or not.
+            same = self.filtered(
+                lambda line: not line._get_changed_fields(vals, sources)
+            )
+            if same:
+                if same != self:
+                    (self - same).write(vals)
+                rest = {k: v for k, v in vals.items() if k not in sources}
+                if rest:
+                    same.write(rest)
+                return True
         frozen = BILLED_LINE_FIELDS & set(vals)
         billed = (
             self.filtered(lambda line: not line.display_type and line._is_billed())

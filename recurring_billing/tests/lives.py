@@ -219,13 +219,14 @@ class ContractLives(LifeChecks):
                     model.date_end + ONE_DAY + relativedelta(months=1) - ONE_DAY
                 )
         self.env["recurring.billing.engine"]._renew_ended_terms(date_ref=self.today)
-        updates = {}
+        updates, told = {}, {}
         for life in self.contracts:
             if life.contract.state in ("running", "paused"):
                 for update, effective in life.model.price_updates_due(self.today):
                     updates.setdefault(life, {}).update(
                         life.model.update_prices(update, effective)
                     )
+                    told[life] = told.get(life, 0) + 1
         contracts = self.env["recurring.contract"].browse(
             [life.contract.id for life in self.contracts]
         )
@@ -239,6 +240,11 @@ class ContractLives(LifeChecks):
         self.env.invalidate_all()
         for life, new_lines in updates.items():
             self.check_price_update(life, new_lines)
+        for life, count in told.items():
+            # Not announced before (no reminder run here): each update is
+            # told to the customer when applied, with the invoice.
+            for _update in range(count):
+                self.expect_told(life, "price_update")
         for life in self.contracts:
             self.check_no_error(life)
             self.check_money(life)
@@ -343,8 +349,8 @@ class ContractLives(LifeChecks):
         return line
 
     def rewrite_unit(self, which, line):
-        """Write a billed line's unit again (the same one): nothing changes
-        (a line never billed may follow its product, as on a sale order)."""
+        """Write a line's unit again (the same one, as a form or an
+        integration saves it): nothing changes, billed or not."""
         life = self.pick(which)
         if not self.editable(life) or not life.contract.period_ids.filtered(
             lambda p: p.state == "invoiced"

@@ -175,6 +175,7 @@ class LifeChecks:
         (" ends on ", "closed"),
         (" is renewed until ", "renewed"),
         (" bills changes", "changed"),
+        (": price update of your contract ", "price_update"),
     )
 
     def check_notices(self):

@@ -347,6 +347,19 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.renew(0, 1)
         self.check_all()
 
+    def test_machine_unit_written_again_on_a_line_not_billed_yet(self):
+        """Old code: "forecast for the period from 2025-02-01 says 1010.00,
+        the rules bill 15.00": a line added at 5.00 and not billed yet had
+        its unit written again (the same one, as a form or an integration
+        saves it): its price went back to the product's list price. A
+        product or unit written unchanged changes nothing, billed or not."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000)
+        lives.bill(31)
+        lives.add_line(0, 0, 500)
+        lives.rewrite_unit(0, 1)
+        self.check_all()
+
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
     """Defects of the same class that the machine does not reach: a sale

@@ -362,3 +362,33 @@ class TestIndexationNotice(RecurringBillingCommon):
         self.Contract._cron_send_reminders()
         self.assertEqual(len(rent.message_ids), count)
         self.assertEqual(len(rent.indexation_ids), 1)
+
+    def test_update_applied_without_a_notice_is_told_when_applied(self):
+        """A contract entered after its notice window (or billed late): the
+        update is applied with the invoice and the customer told then, once;
+        the row says when ("Customer told on")."""
+        self.env.company.email = "billing@company.example.com"
+        start = date(2025, 3, 1)
+        rent = self.create_contract(
+            start=start,
+            indexation_method="fixed",
+            indexation_rate=3.0,
+            indexation_notice_days=30,
+        )
+        self.bill(rent, date(2026, 3, 1))
+        row = rent.indexation_ids
+        self.assertEqual(row.state, "applied")
+        today = rent.company_id._get_recurring_today()
+        self.assertEqual(row.notice_date, today)
+        told = rent.message_ids.filtered(
+            lambda m: m.subject and "price update" in m.subject
+        )
+        self.assertEqual(len(told), 1)
+        self.assertEqual(told.partner_ids, self.partner_a)
+        self.assertIn("103.00", told.body)
+        # Billed again later: nobody told twice.
+        self.bill(rent, date(2026, 4, 1))
+        told = rent.message_ids.filtered(
+            lambda m: m.subject and "price update" in m.subject
+        )
+        self.assertEqual(len(told), 1)
