@@ -35,6 +35,9 @@ def save_demo_card(contract):
     )
 
 
+# The activation emails, now that the customers' languages are loaded (the
+# demo data starts the contracts without them).
+env["recurring.contract"].search([("state", "=", "running")])._send_activation_notice()
 charged = env.ref("recurring_billing.contract_saas_demo")
 save_demo_card(charged)
 env.ref("recurring_billing.ir_cron_generate_invoices").method_direct_trigger()

@@ -4,7 +4,7 @@ form: the customer may tick "charge automatically", which saves the payment
 method on the contract once the payment is done ."""
 
 from odoo import _
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, MissingError, ValidationError
 from odoo.http import request, route
 
 from odoo.addons.account.controllers.portal import PortalAccount
@@ -73,3 +73,22 @@ class RecurringPaymentPortal(PaymentPortal):
                 [("reference", "=", processing_values["reference"])]
             ).recurring_autopay_contract_id = contract
         return processing_values
+
+    @route()
+    def payment_method(self, **kwargs):
+        """Odoo's page to add a payment method; opened from a contract
+        (``contract_id``), it lands back on the contract's payment method
+        page once the card is saved, to choose it for the contract."""
+        contract_id = kwargs.pop("contract_id", None)
+        response = super().payment_method(**kwargs)
+        if contract_id and str(contract_id).isdigit():
+            try:
+                contract_sudo = self._document_check_access(
+                    "recurring.contract", int(contract_id)
+                )
+            except (AccessError, MissingError):
+                return response  # not theirs: Odoo's own landing page
+            response.qcontext["landing_route"] = contract_sudo.get_portal_url(
+                suffix="/payment_method"
+            )
+        return response

@@ -48,3 +48,24 @@ class RecurringPriceIndexValue(models.Model):
                 raise ValidationError(
                     _("A price index value must be greater than zero.")
                 )
+
+    @api.onchange("date")
+    def _onchange_date_published(self):
+        """A month's value is published after the month: one for this month
+        or later is most likely a typo (it would price next year's update)."""
+        if not self.date:
+            return None
+        today = self.env.company._get_recurring_today()
+        if self.date >= today.replace(day=1):
+            return {
+                "warning": {
+                    "title": _("A month not over yet"),
+                    "message": _(
+                        "%(month)s is not over: its index value is usually "
+                        "published in the following weeks. Check the month "
+                        "before saving: price updates use this value.",
+                        month=self.date.strftime("%m/%Y"),
+                    ),
+                }
+            }
+        return None

@@ -392,3 +392,18 @@ class TestIndexationNotice(RecurringBillingCommon):
             lambda m: m.subject and "price update" in m.subject
         )
         self.assertEqual(len(told), 1)
+
+    def test_value_for_a_month_not_over_warns(self):
+        today = self.env.company._get_recurring_today()
+        Value = self.env["recurring.price.index.value"].with_context(
+            default_index_id=self.env["recurring.price.index"]
+            .create({"name": "IPC (warn)", "code": "IPC-WARN"})
+            .id
+        )
+        value = Value.new({"date": today.replace(day=1), "value": 100.0})
+        warning = value._onchange_date_published()
+        self.assertIn("is not over", warning["warning"]["message"])
+        past = Value.new(
+            {"date": today.replace(day=1) - relativedelta(months=1), "value": 100.0}
+        )
+        self.assertIsNone(past._onchange_date_published())

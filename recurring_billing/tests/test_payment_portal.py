@@ -195,6 +195,21 @@ class TestPaymentPortal(AccountTestInvoicingHttpCommon):
         self.assertEqual(cut[2].date_end, until)
         self.assertLess(cut[2].amount_untaxed, full[2].amount_untaxed)
 
+    def test_a_card_added_from_the_contract_lands_back_on_it(self):
+        landing = f"{self.url}/payment_method"
+        self.authenticate("rb_pay_owner", "rb_pay_owner")
+        page = self.url_open(f"{self.url}/payment_method").text
+        self.assertIn(f"/my/payment_method?contract_id={self.contract.id}", page)
+        page = self.url_open(f"/my/payment_method?contract_id={self.contract.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(f'data-landing-route="{landing}', page.text)
+        # Another customer's contract: Odoo's own landing page, nothing of it.
+        self.authenticate("rb_pay_stranger", "rb_pay_stranger")
+        page = self.url_open(f"/my/payment_method?contract_id={self.contract.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertNotIn(landing, page.text)
+        self.assertIn('data-landing-route="/my/payment_method"', page.text)
+
     def test_another_customer_is_refused(self):
         self.authenticate("rb_pay_stranger", "rb_pay_stranger")
         for suffix in ("/payment_method", "/cancel"):
