@@ -70,10 +70,17 @@ class RecurringContract(models.Model):
         }
 
     def _get_period_reference(self, period):
-        """'RC/2026/00001 - Period: 1 Jan 2026 - 31 Jan 2026', in the
-        customer's language: the reference of the invoice of ``period``."""
+        """'RC/2026/00001 - 2026-01-01 / 2026-01-31': the reference of the
+        invoice of ``period``. ISO dates, in every language: Odoo numbers
+        the invoices it posts together in the order of their references,
+        which must then be the order of their periods (01/12/2025 sorts
+        after 01/01/2026 as text)."""
         self.ensure_one()
-        return "%s - %s" % (self.name, self._get_period_label(period))
+        return "%s - %s / %s" % (
+            self.name,
+            period.date_start.isoformat(),
+            period.date_end.isoformat(),
+        )
 
     def _prepare_operation_date_vals(self, period, date_ref):
         """The operation date e-invoicing formats read (Odoo's

@@ -56,6 +56,19 @@ class TestBilling(RecurringBillingCommon):
         )
         self.assertLess(first[0].name, first[1].name)
 
+    def test_catch_up_across_a_year_end_numbered_in_period_order(self):
+        """Odoo numbers the invoices it posts together by (date, reference):
+        the references must sort as the periods do, whatever the customer's
+        date format (11/01/2025 sorts after 01/01/2026 as text)."""
+        contract = self.create_contract(start=date(2025, 11, 1))
+        moves = self.bill(contract, date(2026, 2, 1))
+        self.assertEqual(len(moves), 4)
+        by_name = moves.sorted("sequence_number")
+        self.assertEqual(
+            by_name.mapped("recurring_period_id.date_start"),
+            [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1)],
+        )
+
     def test_idempotent_rerun_writes_nothing(self):
         contract = self.create_contract(start=date(2026, 1, 1))
         first = self.bill(contract, date(2026, 1, 15))

@@ -291,7 +291,7 @@ class TestDialogsTold(RecurringBillingCommon):
         self.assertEqual(sum(moves.mapped("amount_untaxed")), 400.0)
         # Each names its period, and none is taken for a duplicate.
         self.assertEqual(len(set(moves.mapped("ref"))), 4)
-        self.assertIn("09/01/2026 - 09/30/2026", moves.sorted("id")[0].ref)
+        self.assertIn("2026-09-01 / 2026-09-30", moves.sorted("id")[0].ref)
         moves.invalidate_recordset(["duplicated_ref_ids"])
         self.assertFalse(moves.duplicated_ref_ids)
 
