@@ -13,6 +13,10 @@ _logger = logging.getLogger(__name__)
 _SECONDS_PER_INVOICE = {}
 # ... and the last measure saved in the database, for a restarted worker.
 SPEED_PARAM = "recurring_billing.seconds_per_invoice"
+# Before any measure, and the least a measure counts for (a batch of
+# invoices that bill nothing can be timed at about zero).
+DEFAULT_SECONDS_PER_INVOICE = 0.05
+MIN_SECONDS_PER_INVOICE = 0.001
 
 
 class RecurringBillingEngine(models.AbstractModel):
@@ -51,10 +55,11 @@ class RecurringBillingEngine(models.AbstractModel):
                 .get_param(SPEED_PARAM)
             )
             try:
-                _SECONDS_PER_INVOICE[dbname] = float(saved) if saved else 0.05
+                measure = float(saved) if saved else DEFAULT_SECONDS_PER_INVOICE
             except ValueError:
-                _SECONDS_PER_INVOICE[dbname] = 0.05
-        return _SECONDS_PER_INVOICE[dbname]
+                measure = DEFAULT_SECONDS_PER_INVOICE
+            _SECONDS_PER_INVOICE[dbname] = measure
+        return max(_SECONDS_PER_INVOICE[dbname], MIN_SECONDS_PER_INVOICE)
 
     @api.model
     def _set_measured_speed(self, seconds_per_invoice):
@@ -100,7 +105,7 @@ class RecurringBillingEngine(models.AbstractModel):
                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
                         "write_date = EXCLUDED.write_date",
                         SPEED_PARAM,
-                        f"{seconds_per_invoice:.4f}",
+                        f"{seconds_per_invoice:.6f}",
                         SUPERUSER_ID,
                         SUPERUSER_ID,
                     ),

@@ -114,7 +114,9 @@ class LifeChecks:
                     (chain_of[line.recurring_line_id.id], line.recurring_date_start)
                 ] += sign * line.price_subtotal
         usage = contract.usage_ids
-        pending = usage.filtered(lambda u: not u.move_line_id)
+        # Billed: a ledger row billed it (a record of a period whose usage
+        # bills nothing has no invoice line of its own).
+        pending = usage.filtered(lambda u: not u.period_id)
         billed_until = contract._get_usage_billed_until()
         for chain in model.usage_chains():
             for index in model.periods(self.today):

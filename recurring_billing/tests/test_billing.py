@@ -715,6 +715,20 @@ class TestBilling(RecurringBillingCommon):
         engine._record_batch_speed(seconds=5.5, invoice_count=10)
         self.assertAlmostEqual(engine._get_seconds_per_invoice(), 0.515)
 
+    def test_batch_size_survives_a_speed_saved_as_zero(self):
+        """A measure rounded to 0.0000 when saved (very fast invoices), read
+        by a new process: batches of the setting, never a division by zero
+        that would stop every run."""
+        engine = self.env["recurring.billing.engine"]
+        self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 100)
+        self.env["ir.config_parameter"].set_param(
+            "recurring_billing.seconds_per_invoice", "0.0000"
+        )
+        saved = engine._set_measured_speed(None)  # a new process
+        self.addCleanup(engine._set_measured_speed, saved)
+        self.assertEqual(engine._get_batch_size(), 100)
+        self.assertGreater(engine._get_seconds_per_invoice(), 0)
+
     def test_batch_speed_survives_a_restarted_worker(self):
         """A worker killed for a timeout starts again at the speed measured
         before, not at full batch size: the measure is kept in the database,

@@ -360,6 +360,20 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.rewrite_unit(0, 1)
         self.check_all()
 
+    def test_machine_zero_usage_record_is_billed_with_its_period(self):
+        """The check, not the code: "usage record ev-1 of 2025-01-18 still to
+        bill after invoice INV/2025/00001 carried its period". A record of 0
+        units (a meter read with nothing used) is billed with its period
+        (its ledger row) with no invoice line of its own: a record is
+        pending when no ledger row billed it, not when no invoice line
+        carries it."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000, usage=(1, 0, 0))
+        lives.bill(17)
+        lives.record_usage(0, 0, 0)
+        lives.bill(14)
+        self.check_all()
+
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
     """Defects of the same class that the machine does not reach: a sale
