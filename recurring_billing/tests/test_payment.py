@@ -104,6 +104,48 @@ class TestPaymentCharge(RecurringPaymentCommon):
         self.assertEqual(invoice.recurring_charge_state, "done")
         self.assertEqual(invoice.amount_residual, 0.0)
 
+    def test_pending_then_refused_returns_to_the_retries_once(self):
+        """The provider says "pending", then refuses (its webhook): the
+        invoice goes back to the retry schedule and the customer is told
+        once; the retry day charges it again, once, on the card as it is
+        then."""
+        token = self.create_token(self.partner_a, "pending", details="2222")
+        contract, invoice = self.create_charged_contract(token)
+        self.env.company.recurring_retry_days = "1,3,7"
+        self.assertEqual(self.charge(date(2026, 1, 1)), 1)
+        tx = self.transactions(invoice)
+        self.assertEqual(invoice.recurring_charge_state, "pending")
+        tx._set_error("Card declined by the bank")
+        tx._post_process()
+        attempt = invoice.recurring_payment_attempt_ids
+        self.assertEqual(attempt.state, "error")
+        self.assertIn("declined", attempt.message)
+        self.assertEqual(invoice.recurring_charge_state, "failing")
+        self.assertEqual(invoice.recurring_charge_retry_date, date(2026, 1, 2))
+        self.assertTrue(contract.payment_failing)
+        told = contract.message_ids.filtered(
+            lambda m: "payment failed for your contract" in (m.subject or "")
+        )
+        self.assertEqual(len(told), 1)
+        # Processing the same answer again tells nobody twice.
+        tx._post_process()
+        self.assertEqual(
+            len(
+                contract.message_ids.filtered(
+                    lambda m: "payment failed for your contract" in (m.subject or "")
+                )
+            ),
+            1,
+        )
+        # Not before the retry day; then once, and paid.
+        self.assertEqual(self.charge(date(2026, 1, 1)), 0)
+        token.demo_simulated_state = "done"
+        self.assertEqual(self.charge(date(2026, 1, 2)), 1)
+        done = self.transactions(invoice).filtered(lambda t: t.state == "done")
+        self.assertRecordValues(done, [{"amount": 115.0}])
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertFalse(contract.payment_failing)
+
     def test_invoice_being_paid_by_the_customer_is_not_charged(self):
         """The customer pays the invoice in the portal while a charge is due:
         as long as that payment is under way (pending, or done and not yet
