@@ -142,6 +142,55 @@ class RecurringContract(models.Model):
                 )
             )
         blockers += self._get_facturae_blockers()
+        blockers += self._get_verifactu_blockers()
+        return blockers
+
+    def _get_verifactu_blockers(self):
+        """What a VERI*FACTU record needs, when OCA's l10n_es_verifactu_oca
+        is installed and the company registers its invoices with it: the
+        company's chain, developer (the invoicing software) and tax agency,
+        and an identification of a foreign customer without a VAT number
+        (passport, residence certificate: the AEAT identification type).
+        Checked before billing: posting would refuse the invoice anyway,
+        after the period was planned."""
+        company = self.company_id
+        if "verifactu_enabled" not in company._fields or not company.verifactu_enabled:
+            return []
+        blockers = []
+        missing = [
+            label
+            for label, value in (
+                (_("VERI*FACTU chaining"), company.verifactu_chaining_id),
+                (_("VERI*FACTU developer"), company.verifactu_developer_id),
+                (_("tax agency"), company.tax_agency_id),
+            )
+            if not value
+        ]
+        if missing:
+            blockers.append(
+                _(
+                    "The company %(company)s registers its invoices with "
+                    "VERI*FACTU but has no %(missing)s: set it in the "
+                    "company's settings.",
+                    company=company.name,
+                    missing=", ".join(missing),
+                )
+            )
+        commercial = self.partner_id.commercial_partner_id
+        foreign = commercial.country_id and commercial.country_id.code != "ES"
+        identified = commercial.vat or (
+            commercial.aeat_identification_type and commercial.aeat_identification
+        )
+        if foreign and not identified:
+            blockers.append(
+                _(
+                    "The foreign customer %(partner)s has no VAT number: a "
+                    "VERI*FACTU record identifies them by another document. "
+                    "Set its AEAT identification type and number (passport, "
+                    "residence certificate...).",
+                    partner=commercial.display_name,
+                )
+            )
         return blockers
 
     def _get_facturae_blockers(self):

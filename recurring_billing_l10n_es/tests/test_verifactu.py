@@ -305,16 +305,48 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
 
     def test_other_user_errors_stay_errors_of_the_contract(self):
         """Only the chain lock is a conflict: a configuration the module
-        refuses (no chain for the company) is the contract's billing error."""
+        would refuse (no chain for the company) is the contract's billing
+        error, found before billing."""
+        contract = self.create_contract()
         # sudo: the company setting is the administrator's, not the accountant's.
         self.company.sudo().verifactu_chaining_id = False
-        contract = self.create_contract()
         moves = contract._generate_invoices(date_ref=D(2026, 9, 1))
         self.assertFalse(moves)
         self.assertIn("VERI*FACTU chaining", contract.billing_error)
         error = UserError("no chain")
         self.assertFalse(
             self.env["recurring.billing.engine"]._is_retryable_error(error)
+        )
+
+    def test_what_a_record_needs_is_checked_before_billing(self):
+        """A foreign individual without a VAT number is identified in the
+        record by another document: without it, Start says so and nothing
+        is billed; with a passport number, the contract bills and chains."""
+        tourist = self.env["res.partner"].create(
+            {
+                "name": "Jane Traveller",
+                "street": "1 High Street",
+                "zip": "SW1A 1AA",
+                "city": "London",
+                "country_id": self.env.ref("base.uk").id,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "AEAT identification type"):
+            self.create_contract(partner_id=tourist.id)
+        tourist.write({"aeat_identification_type": "03", "aeat_identification": "X1234567"})
+        contract = self.create_contract(partner_id=tourist.id)
+        moves = contract._generate_invoices(date_ref=D(2026, 9, 1))
+        self.assertEqual(moves.state, "posted")
+        self.assertTrue(moves.last_verifactu_invoice_entry_id)
+        # The company's settings too, named together.
+        # sudo: the company setting is the administrator's, not the accountant's.
+        self.company.sudo().write(
+            {"verifactu_chaining_id": False, "verifactu_developer_id": False}
+        )
+        contract.invalidate_recordset()
+        blockers = contract._get_billing_blockers()
+        self.assertIn(
+            "has no VERI*FACTU chaining, VERI*FACTU developer", " ".join(blockers)
         )
 
     def test_aeat_state_on_the_ledger_and_rejections_on_the_contract(self):
