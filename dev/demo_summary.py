@@ -6,40 +6,22 @@ Executed by `make demo` through `odoo-bin shell`, where `env` is defined.
 """
 
 # ruff: noqa: F821  (env comes from odoo-bin shell)
-
-
-def save_demo_card(contract):
-    """Odoo's demo payment provider, in test mode on the company's bank
-    journal, and a card of the contract's customer that pays: the charging
-    scheduled action charges its invoices as it would on a real card."""
-    company = contract.company_id
-    provider = env.ref("payment.payment_provider_demo")
-    provider.write(
-        {
-            "state": "test",
-            "company_id": company.id,
-            "journal_id": env["account.journal"]
-            .search([("type", "=", "bank"), ("company_id", "=", company.id)], limit=1)
-            .id,
-        }
-    )
-    contract.payment_token_id = env["payment.token"].create(
-        {
-            "provider_id": provider.id,
-            "payment_method_id": env.ref("payment_demo.payment_method_demo").id,
-            "payment_details": "4242",
-            "partner_id": contract.partner_id.id,
-            "provider_ref": f"demo-card-{contract.id}",
-            "demo_simulated_state": "done",
-        }
-    )
+from rbtools.payments import enable_demo_provider, save_demo_card
 
 
 # The activation emails, now that the customers' languages are loaded (the
 # demo data starts the contracts without them).
 env["recurring.contract"].search([("state", "=", "running")])._send_activation_notice()
+# Odoo's demo payment provider and a card of the SaaS contract's customer
+# that pays: the charging scheduled action charges it as a real card.
 charged = env.ref("recurring_billing.contract_saas_demo")
-save_demo_card(charged)
+save_demo_card(
+    env,
+    enable_demo_provider(env, charged.company_id),
+    charged,
+    "4242",
+    f"demo-card-{charged.id}",
+)
 env.ref("recurring_billing.ir_cron_generate_invoices").method_direct_trigger()
 env.ref("recurring_billing.ir_cron_charge_invoices").method_direct_trigger()
 # The revenue dashboard's forecast, from what was just billed.

@@ -20,7 +20,10 @@ drop_db "$DB"
 odoo_bin -c "$CFG" -d "$DB" -i recurring_billing,payment_demo --load-language=en_US,es_ES --stop-after-init \
     >"$STATE/logs/demo-install.log" 2>&1 || { tail -40 "$STATE/logs/demo-install.log"; die "install failed"; }
 say "saving a demo card, running the billing and charging scheduled actions once for today"
-odoo_bin shell -c "$CFG" -d "$DB" --no-http --log-level=warn <dev/demo_summary.py
+# dev/ on the path: the demo card comes from dev/rbtools (shared with the
+# fault suite).
+PYTHONPATH="$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}" \
+    odoo_bin shell -c "$CFG" -d "$DB" --no-http --log-level=warn <dev/demo_summary.py
 [ -n "${RB_DEMO_NO_SERVE:-}" ] && exit 0
 say "serving Odoo on http://localhost:$PORT  (login admin / password admin) - Ctrl-C to stop"
 exec "$PY" "$ODOO_SRC/odoo-bin" -c "$CFG" -d "$DB" --http-port="$PORT"

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tools import format_date, formatLang
 
 from ..core import indexation
+from .recurring_indexation_mixin import INDEXATION_FIELDS
 
 # How far ahead the Price Update tab looks for the next update (the
 # anniversary is at most a year away; two years cover an update month).
@@ -30,14 +31,7 @@ class RecurringContract(models.Model):
         "state",
         "date_start",
         "date_end",
-        "indexation_method",
-        "indexation_rate",
-        "indexation_month",
-        "indexation_reference_month",
-        "indexation_cap",
-        "indexation_floor",
-        "indexation_allow_decrease",
-        "price_index_id",
+        *INDEXATION_FIELDS,
         "indexation_ids.date",
         "line_ids.price_unit",
         "line_ids.quantity",

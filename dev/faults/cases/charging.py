@@ -31,6 +31,7 @@ from processes import (
 )
 from rbtools.db import connect, q, q1
 from rbtools.orm import billing_today, billing_user, odoo_env
+from rbtools.payments import enable_demo_provider, save_demo_card
 from report import Case, check_exactly_once, check_numbering, check_run
 
 CHARGE_CRON_XMLID = "recurring_billing.ir_cron_charge_invoices"
@@ -87,32 +88,12 @@ def use_demo_tokens(db, contract_ids, batch_size, resend_minutes=None, emails=Fa
     tokens = {}
     with odoo_env(db) as env:
         company = env.company
-        provider = env.ref("payment.payment_provider_demo")
-        provider.write(
-            {
-                "state": "test",
-                "company_id": company.id,
-                "journal_id": env["account.journal"]
-                .search(
-                    [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
-                )
-                .id,
-            }
-        )
-        method = env.ref("payment_demo.payment_method_demo")
+        provider = enable_demo_provider(env, company)
         contracts = env["recurring.contract"].browse(sorted(contract_ids))
         for contract in contracts:
-            contract.payment_token_id = env["payment.token"].create(
-                {
-                    "provider_id": provider.id,
-                    "payment_method_id": method.id,
-                    "payment_details": f"{contract.id:04d}",
-                    "partner_id": contract.partner_id.id,
-                    "provider_ref": f"rbf-{contract.id}",
-                    "demo_simulated_state": "done",
-                }
-            )
-            tokens[contract.id] = contract.payment_token_id.id
+            tokens[contract.id] = save_demo_card(
+                env, provider, contract, f"{contract.id:04d}", f"rbf-{contract.id}"
+            ).id
         if emails:
             company.email = "billing@rbf.example.com"
             for partner in contracts.partner_id:
