@@ -8,7 +8,6 @@ Executed by `make demo` through `odoo-bin shell`, where `env` is defined.
 # ruff: noqa: F821  (env comes from odoo-bin shell)
 from rbtools.payments import enable_demo_provider, save_demo_card
 
-
 # The activation emails, now that the customers' languages are loaded (the
 # demo data starts the contracts without them).
 env["recurring.contract"].search([("state", "=", "running")])._send_activation_notice()

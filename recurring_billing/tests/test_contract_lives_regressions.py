@@ -321,7 +321,6 @@ class TestContractLivesRegressions(ContractLivesCase):
         kinds = [kind for kind, _partner in lives.contracts[0].told]
         self.assertEqual(kinds, ["closed", "renewed", "closed"])
 
-
     def test_machine_change_after_the_term_of_a_self_renewing_contract(self):
         """Old code: "The line 'product_a' ends before it starts": a contract
         that renews itself has no end (rule 14), so a change dated after its
@@ -373,6 +372,7 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.record_usage(0, 0, 0)
         lives.bill(14)
         self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):

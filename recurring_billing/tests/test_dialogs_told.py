@@ -257,7 +257,9 @@ class TestDialogsTold(RecurringBillingCommon):
         wizard = self.dialog("recurring.contract.renew.wizard", contract, months=12)
         # Reopened on the 20th: the 9 days closed are not billed, the 11 days
         # from the 20th are billed again (36.67).
-        self.assertIn("11/11/2026 - 11/19/2026, are under no term: not billed", wizard.summary)
+        self.assertIn(
+            "11/11/2026 - 11/19/2026, are under no term: not billed", wizard.summary
+        )
         self.assertIn(
             f"11/01/2026 - 11/30/2026: {self.money(36.67)} more is billed (the "
             "days credited at the close are billed again)",

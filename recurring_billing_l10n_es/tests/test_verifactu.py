@@ -333,7 +333,9 @@ class TestRecurringBillingVerifactu(AccountTestInvoicingCommon):
         )
         with self.assertRaisesRegex(UserError, "AEAT identification type"):
             self.create_contract(partner_id=tourist.id)
-        tourist.write({"aeat_identification_type": "03", "aeat_identification": "X1234567"})
+        tourist.write(
+            {"aeat_identification_type": "03", "aeat_identification": "X1234567"}
+        )
         contract = self.create_contract(partner_id=tourist.id)
         moves = contract._generate_invoices(date_ref=D(2026, 9, 1))
         self.assertEqual(moves.state, "posted")
