@@ -113,6 +113,16 @@ class LifeChecks:
                 billed[
                     (chain_of[line.recurring_line_id.id], line.recurring_date_start)
                 ] += sign * line.price_subtotal
+        # Usage carried by an invoice that is cancelled and waits for a
+        # billing manager to void its period (rule 6): not settled meanwhile.
+        waiting = {
+            (chain_of[line.recurring_line_id.id], line.recurring_date_start)
+            for period in contract.period_ids.filtered(
+                lambda p: p.state == "invoiced" and p.move_id.state == "cancel"
+            )
+            for line in period.move_id.invoice_line_ids
+            if line.recurring_line_id.id in chain_of
+        }
         usage = contract.usage_ids
         # Billed: a ledger row billed it (a record of a period whose usage
         # bills nothing has no invoice line of its own).
@@ -121,6 +131,8 @@ class LifeChecks:
         for chain in model.usage_chains():
             for index in model.periods(self.today):
                 start, _full_end, cut_end = model.period(index)
+                if (chain, start) in waiting:
+                    continue
                 want = model.usage_owed(index, chain)
                 got = billed.get((chain, start), 0.0)
                 if want is None:

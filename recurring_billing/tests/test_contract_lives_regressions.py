@@ -373,6 +373,21 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.bill(14)
         self.check_all()
 
+    def test_machine_usage_minimum_on_a_cancelled_invoice_waits_for_the_void(self):
+        """The check, not the code: "usage of the period from 2025-01-01
+        billed 0.00, the rules say 20.00". The invoice carrying a usage
+        minimum is cancelled: its period stays billed until a billing
+        manager voids it (rule 6), its usage is not settled meanwhile, as
+        its fixed lines are not."""
+        lives = self.lives
+        lives.start(
+            offset=0, advance=False, price=1000, term_days=0, usage=(1, 0, 2000)
+        )
+        lives.bill(1)
+        lives.cancel_invoice(0, 0)
+        lives.bill(0)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
