@@ -307,6 +307,48 @@ def workspace_shots(args, out, contract_id):
         log(f"draft contract {draft_id} deleted, language restored")
 
 
+def told_shots(args, out):
+    """What people are told, in English and Spanish: the indexed rent's
+    Price Update tab (the next update previewed), the Pause dialog (what
+    the engine then does) and the revenue dashboard (formats, forecast)."""
+    base = args.base_url.rstrip("/")
+    admin = Odoo(base, args.db, args.login, args.password)
+    original_lang = admin.call("res.users", "read", [admin.uid], ["lang"])[0]["lang"]
+    rent = admin.call(
+        "recurring.contract",
+        "search_read",
+        [["indexation_method", "=", "index"], ["state", "=", "running"]],
+        fields=["id"],
+        limit=1,
+    )
+    if not rent:
+        sys.exit(f"no indexed running contract in {args.db}")
+    rent_id = rent[0]["id"]
+    try:
+        for lang, suffix in (("en_US", ""), ("es_ES", "_es")):
+            with browser_in(admin, args, lang) as browser:
+                browser.navigate(f"{base}/odoo/{ACTION}/{rent_id}")
+                browser.wait_for(FORM_READY)
+                browser.click('.o_notebook a[name="indexation"]')
+                browser.wait_for('div[name="indexation_next"]')
+                browser.screenshot(out / f"contract_price_update{suffix}.png")
+                dialog_shot(
+                    browser,
+                    f"{base}/odoo/{ACTION}/{rent_id}",
+                    "Pause" if lang == "en_US" else "Pausar",
+                    out / f"dialog_pause{suffix}.png",
+                )
+                browser.shoot(
+                    f"{base}/odoo/action-recurring_billing."
+                    "action_recurring_revenue_dashboard",
+                    "canvas.o_rb_chart_forecast",
+                    out / f"revenue_dashboard_demo{suffix}.png",
+                )
+    finally:
+        admin.call("res.users", "write", [admin.uid], {"lang": original_lang})
+        log(f"admin user {admin.uid}: language restored to {original_lang}")
+
+
 def portal_home_shot(out, portal, base):
     """The portal's home: the contracts tile beside Odoo's own tiles."""
     with browser_as(portal) as browser:
@@ -493,13 +535,21 @@ def main():
     )
     parser.add_argument(
         "--only",
-        default="backoffice,workspace,portal,apps,payments",
+        default="backoffice,workspace,portal,apps,payments,told",
         help="comma-separated: backoffice, workspace, portal, apps, payments, "
-        "revenue (default: all but revenue)",
+        "told, revenue (default: all but revenue)",
     )
     args = parser.parse_args()
     shots = set(args.only.split(","))
-    known = {"backoffice", "workspace", "portal", "apps", "payments", "revenue"}
+    known = {
+        "backoffice",
+        "workspace",
+        "portal",
+        "apps",
+        "payments",
+        "revenue",
+        "told",
+    }
     if shots - known:
         sys.exit(f"--only: unknown shots {shots - known}")
     out = Path(args.out)
@@ -544,6 +594,8 @@ def main():
         portal_shots(args, out, admin, contract_id, partner_id)
     if "payments" in shots:
         payment_shots(args, out, admin, contract_id, partner_id)
+    if "told" in shots:
+        told_shots(args, out)
     if "revenue" in shots:
         revenue_shots(args, out)
 

@@ -83,7 +83,7 @@ class RecurringContract(models.Model):
                 day, int(self.indexation_reference_month or 0) or None
             )
             when += " " + _(
-                "Index %(index)s of %(month)s against %(base)s.",
+                "%(index)s of %(month)s against %(base)s.",
                 index=self.price_index_id.display_name,
                 month=format_date(self.env, reference, date_format="MMMM y"),
                 base=format_date(
