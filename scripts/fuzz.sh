@@ -29,4 +29,5 @@ echo "fuzz: $examples examples of up to $steps steps, seed $seed"
 RB_FUZZ_EXAMPLES="$examples" RB_FUZZ_SEED="$seed" RB_FUZZ_STEPS="$steps" RB_FUZZ_SKIP_RULES="$skip" \
     RB_FUZZ_SKIP_CHECKS="$skip_checks" \
     RB_FUZZ_DB="$ROOT/.local/hypothesis" \
-    bash "$ROOT/scripts/test.sh" recurring_billing/tests/test_contract_lives_machine.py
+    bash "$ROOT/scripts/test.sh" recurring_billing/tests/test_contract_lives_machine.py \
+    --hypothesis-show-statistics
