@@ -364,6 +364,10 @@ class RecurringContractLine(models.Model):
             self._check_line_move(
                 self.env["recurring.contract"].browse(vals["contract_id"])
             )
+        # The shortcuts below may write nothing: the rights are checked here,
+        # as Odoo's write would (a user who may not write the line is refused
+        # even a write that changes nothing).
+        self.check_access("write")
         sources = PRICE_SOURCE_FIELDS & set(vals)
         if sources:
             # A form or an integration saves unchanged values too: a product

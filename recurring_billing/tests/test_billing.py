@@ -720,14 +720,17 @@ class TestBilling(RecurringBillingCommon):
         by a new process: batches of the setting, never a division by zero
         that would stop every run."""
         engine = self.env["recurring.billing.engine"]
-        self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 100)
-        self.env["ir.config_parameter"].set_param(
-            "recurring_billing.seconds_per_invoice", "0.0000"
-        )
-        saved = engine._set_measured_speed(None)  # a new process
+        # Saved as a worker saves it: committed on a connection of its own
+        # (so it is read here on one too, as a new process reads it).
+        engine._save_speed(0.0)
+        self.addCleanup(engine._save_speed, 0.05)  # the measure before any
+        saved = engine._set_measured_speed(None)  # a new process...
         self.addCleanup(engine._set_measured_speed, saved)
-        self.assertEqual(engine._get_batch_size(), 100)
-        self.assertGreater(engine._get_seconds_per_invoice(), 0)
+        self.env.registry.clear_cache()  # ... with no cache either
+        with self.env.registry.cursor() as cr:
+            engine = api.Environment(cr, SUPERUSER_ID, {})["recurring.billing.engine"]
+            self.assertGreater(engine._get_seconds_per_invoice(), 0)
+            self.assertGreater(engine._get_batch_size(), 0)
 
     def test_batch_speed_survives_a_restarted_worker(self):
         """A worker killed for a timeout starts again at the speed measured
