@@ -416,6 +416,14 @@ class RecurringContractUsage(models.Model):
         args = (contract.date_start, contract.recurring_rule_type)
         interval = contract.recurring_interval
         off_windows = contract._get_off_windows()
+        # The usage periods whose invoice was voided, to be billed again.
+        voided = {
+            usage.period_index_of(
+                *args, interval, contract._get_usage_cutoff(row, row.kind)
+            )
+            for row in contract.period_ids
+            if row.state == "voided" and row.kind in ("period", "usage")
+        }
         families = []
         for family in contract._get_usage_families().values():
             if family not in families:
@@ -444,13 +452,25 @@ class RecurringContractUsage(models.Model):
             last = usage.period_index_of(*args, interval, cutoff)
             if any(line.usage_minimum for line in family):
                 todo.update(range(max(first, 0), last + 1))
+                # ... and so do voided periods billed again.
+                todo.update(i for i in voided if 0 <= i <= last)
             for index in sorted(todo):
                 period = contract._get_period(index)
                 line = period and family._get_usage_line_of(period)
                 if not line:
                     continue
                 period_groups = by_period.get(index, [])
-                billed_before = billed_until and period.date_start <= billed_until
+                # A voided period is billed again as if never billed (its
+                # invoice, minimum included, no longer stands), unless some
+                # of its records were billed late by another invoice, which
+                # stands: then only what they leave is added.
+                billed_before = (
+                    billed_until
+                    and period.date_start <= billed_until
+                    and not (
+                        index in voided and not any(g.billed for g in period_groups)
+                    )
+                )
                 # A period wholly paused bills what was used, no minimum.
                 paused = not schedule.active_days(period, off_windows)
                 charge = self._rate_period(

@@ -388,6 +388,19 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.bill(0)
         self.check_all()
 
+    def test_machine_voided_period_bills_its_usage_minimum_again(self):
+        """Old code: "usage of the period from 2025-01-01 billed 0.00, the
+        rules say 20.00": a period with a usage minimum, its invoice
+        cancelled and the period voided after the next was billed, was
+        billed again without its minimum (counted as billed before). A
+        voided period is billed again whole, exactly once (rule 6)."""
+        lives = self.lives
+        lives.start(offset=0, advance=False, price=1000, usage=(1, 0, 2000))
+        lives.bill(59)
+        lives.cancel_and_void(0, 0)
+        lives.bill(0)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
