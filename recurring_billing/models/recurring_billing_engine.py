@@ -20,7 +20,7 @@ _logger = logging.getLogger(__name__)
 
 MAX_CONCURRENCY_RETRIES = 3
 # Seconds before a batch given up on another worker's lock is tried again
-# (spread: two workers giving up together do not come back together).
+# (spread: two workers giving up together come back apart).
 CONFLICT_RETRY_DELAY = (2.0, 5.0)
 
 
@@ -90,9 +90,8 @@ class RecurringBillingEngine(models.AbstractModel):
                 _logger.info("billing batch given up (%s): billed again", error)
                 self.env.cr.rollback()
                 self.env.invalidate_all(flush=False)
-                # Later, not at once: the holder needs time to commit, and a
-                # trigger "now" wakes the scheduler again straight away, a
-                # busy loop for as long as the lock is held.
+                # Later, not at once: a trigger "now" would wake the
+                # scheduler in a busy loop for as long as the lock is held.
                 self._trigger_next_run(delay=random.uniform(*CONFLICT_RETRY_DELAY))
                 return done
             done += len(contracts)
