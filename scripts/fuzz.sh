@@ -6,7 +6,7 @@
 # database under .local/hypothesis (failures found are replayed first on
 # the next run). --skip leaves rules out (e.g. one whose defect is found
 # and not fixed yet, to look past it); --skip-checks leaves invariants out
-# (money, usage, credits, usage_once, forecast, amount_per_period, mrr, notices). CI runs the same test derandomized, with few examples.
+# (money, usage, credits, usage_once, forecast, amount_per_period, mrr, notices, numbering). CI runs the same test derandomized, with few examples.
 set -euo pipefail
 examples=500
 seed=$(date +%s)

@@ -230,7 +230,8 @@ class ContractLives(LifeChecks):
         contracts = self.env["recurring.contract"].browse(
             [life.contract.id for life in self.contracts]
         )
-        contracts._generate_invoices(date_ref=self.today)
+        moves = contracts._generate_invoices(date_ref=self.today)
+        self.check_numbering(moves)
         for life in self.contracts:
             model = life.model
             model.last_run = self.today

@@ -52,6 +52,26 @@ class LifeChecks:
             model_line.key = line.id
             life.model.lines[line.id] = model_line
 
+    def check_numbering(self, moves):
+        """The invoices of one run are numbered, per contract, in the order
+        of their periods (a catch-up reads as the periods it bills)."""
+        if "numbering" in SKIPPED_CHECKS:
+            return
+        invoices = moves.filtered(
+            lambda m: m.state == "posted"
+            and m.move_type == "out_invoice"
+            and m.recurring_period_id.kind == "period"
+        )
+        for contract, own in invoices.grouped("recurring_contract_id").items():
+            by_number = own.sorted("sequence_number").mapped(
+                "recurring_period_id.date_start"
+            )
+            if by_number != sorted(by_number):
+                self.fail(
+                    f"{contract.name} on {self.today}: invoices numbered in the "
+                    f"order {by_number}, not the periods'"
+                )
+
     def check_no_error(self, life):
         if life.contract.billing_error:
             self.fail(

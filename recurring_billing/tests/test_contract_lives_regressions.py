@@ -401,6 +401,15 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.bill(0)
         self.check_all()
 
+    def test_catch_up_across_a_year_end_is_numbered_in_period_order(self):
+        """Odoo numbers the invoices posted together by (date, reference):
+        with dates in the customer's format in the reference, a catch-up
+        from November to January was numbered January first."""
+        lives = self.lives
+        lives.start(offset=-70, price=1000)
+        lives.bill(30)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
