@@ -214,7 +214,7 @@ class ContractLives(LifeChecks):
             model = life.model
             # Rule 14: the run renews a running contract whose term ended.
             paused = any(last is None for _first, last in model.off)
-            while model.auto_renew and not paused and model.date_end < self.today:
+            while model.auto_renew and not paused and model.renewal_due(self.today):
                 model.date_end = (
                     model.date_end + ONE_DAY + relativedelta(months=1) - ONE_DAY
                 )

@@ -283,6 +283,22 @@ class Contract:
             self.off.append((old_end + ONE_DAY, day - ONE_DAY))
         self.date_end = old_end + ONE_DAY + relativedelta(months=months) - ONE_DAY
 
+    def renewal_due(self, day):
+        """Rule 14: the run of ``day`` renews a self-renewing contract whose
+        term ended before ``day``, or whose end date cuts the next period
+        not billed yet when that period is due (billed once, in full)."""
+        if self.date_end < day:
+            return True
+        index = 0
+        while self.last_run is not None and self.invoice_date(index) <= self.last_run:
+            index += 1
+        start = self.period_start(index)
+        full_end = self.period_start(index + 1) - ONE_DAY
+        if start > self.date_end or self.date_end >= full_end:
+            return False
+        invoice_day = start if self.advance else self.date_end + ONE_DAY
+        return invoice_day <= day
+
     def pause(self, day):
         self.off.append((day, None))
 

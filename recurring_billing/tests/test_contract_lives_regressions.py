@@ -410,6 +410,17 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.bill(30)
         self.check_all()
 
+    def test_machine_close_the_day_after_a_renewal_at_the_run(self):
+        """The oracle, not the code: "MRR on 2025-01-02 from the movements
+        10.00, the rules 0.00". The run renews a self-renewing contract whose
+        end date cuts the period it bills (rule 14) before billing it, so
+        a close the next day ends a renewed term, not the old one."""
+        lives = self.lives
+        lives.start(offset=0, auto_renew=True, term_days=0, price=1000)
+        lives.bill(0)
+        lives.close(0, 1)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
