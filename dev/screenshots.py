@@ -309,8 +309,9 @@ def workspace_shots(args, out, contract_id):
 
 def told_shots(args, out):
     """What people are told, in English and Spanish: the indexed rent's
-    Price Update tab (the next update previewed), the Pause dialog (what
-    the engine then does) and the revenue dashboard (formats, forecast)."""
+    lines (headers whole, usage columns only with a usage line), its Price
+    Update tab (the next update previewed), the Pause dialog (what the
+    engine then does) and the revenue dashboard (formats, forecast)."""
     base = args.base_url.rstrip("/")
     admin = Odoo(base, args.db, args.login, args.password)
     original_lang = admin.call("res.users", "read", [admin.uid], ["lang"])[0]["lang"]
@@ -329,6 +330,12 @@ def told_shots(args, out):
             with browser_in(admin, args, lang) as browser:
                 browser.navigate(f"{base}/odoo/{ACTION}/{rent_id}")
                 browser.wait_for(FORM_READY)
+                browser.evaluate(
+                    "document.querySelector('.o_field_one2many[name=\"line_ids\"]')"
+                    ".scrollIntoView({block: 'center'})"
+                )
+                time.sleep(1)
+                browser.screenshot(out / f"contract_lines{suffix}.png")
                 browser.click('.o_notebook a[name="indexation"]')
                 browser.wait_for('div[name="indexation_next"]')
                 browser.screenshot(out / f"contract_price_update{suffix}.png")
