@@ -55,6 +55,11 @@ class RecurringContractIndexation(models.Model):
         comodel_name="recurring.price.index", string="Price Index", readonly=True
     )
     reference_date = fields.Date(string="Reference Month", readonly=True)
+    reference_month_name = fields.Char(
+        string="Index Month",
+        compute="_compute_reference_month_name",
+        help="The month of the index value used, in the user's language.",
+    )
     reference_value = fields.Float(digits=(16, 4), readonly=True)
     base_value = fields.Float(
         string="Value a Year Earlier", digits=(16, 4), readonly=True
@@ -86,6 +91,16 @@ class RecurringContractIndexation(models.Model):
             "A contract's prices are updated once per update date.",
         ),
     ]
+
+    @api.depends("reference_date")
+    @api.depends_context("lang")
+    def _compute_reference_month_name(self):
+        for row in self:
+            row.reference_month_name = (
+                format_date(self.env, row.reference_date, date_format="MMMM y")
+                if row.reference_date
+                else False
+            )
 
     # -------------------------------------------------------------------------
     # WHAT AN UPDATE IS

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 
 class RecurringPriceIndexValue(models.Model):
@@ -24,6 +25,11 @@ class RecurringPriceIndexValue(models.Model):
         help="The first day of the month the value is for.",
     )
     value = fields.Float(required=True, digits=(16, 4))
+    month_name = fields.Char(
+        string="Month Name",
+        compute="_compute_month_name",
+        help="The month, in the user's language (the date is its first day).",
+    )
 
     _sql_constraints = [
         (
@@ -32,6 +38,16 @@ class RecurringPriceIndexValue(models.Model):
             "A price index has one value per month.",
         ),
     ]
+
+    @api.depends("date")
+    @api.depends_context("lang")
+    def _compute_month_name(self):
+        for record in self:
+            record.month_name = (
+                format_date(self.env, record.date, date_format="MMMM y")
+                if record.date
+                else False
+            )
 
     @api.constrains("date", "value")
     def _check_month(self):

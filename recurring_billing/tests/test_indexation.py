@@ -276,6 +276,19 @@ class TestIndexation(RecurringBillingCommon):
         fixed.indexation_method = "none"
         self.assertFalse(fixed.indexation_next_summary)
 
+    def test_index_months_read_as_months(self):
+        """Index values and the updates' index month show as a month, in
+        the user's language, not as the first day's date."""
+        self.set_values(self.ipc, {(2025, 11): 100.0, (2026, 11): 102.2})
+        value = self.ipc.value_ids.filtered(lambda v: v.date == date(2026, 11, 1))
+        self.assertEqual(value.with_context(lang="en_US").month_name, "November 2026")
+        rent = self.create_rent()
+        self.bill(rent, date(2027, 1, 1))
+        self.assertEqual(
+            rent.indexation_ids.with_context(lang="en_US").reference_month_name,
+            "November 2026",
+        )
+
 
 @tagged("post_install", "-at_install")
 class TestIndexationNotice(RecurringBillingCommon):
