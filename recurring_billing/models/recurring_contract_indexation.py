@@ -361,6 +361,9 @@ class RecurringContractIndexation(models.Model):
                 self.id
             ],
             partner_ids=contract.partner_id.ids,
+            # A message to the customer, as the other notices: the portal's
+            # history shows comments, not notifications.
+            message_type="comment",
             subtype_xmlid="mail.mt_comment",
             email_from=email_from or None,
         )

@@ -55,7 +55,7 @@ class ContractLivesCommon(RecurringBillingCommon):
         )
 
 
-@dataclass
+@dataclass(eq=False)  # one life is itself: hashed and compared by identity
 class Life:
     contract: object
     model: oracle.Contract

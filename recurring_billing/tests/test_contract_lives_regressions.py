@@ -421,6 +421,18 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.close(0, 1)
         self.check_all()
 
+    def test_yearly_price_update_of_a_life(self):
+        """The harness: a fixed 10 % price update on the anniversary is
+        applied by the run, checked against the oracle and told to the
+        customer (a long run found the steps crashing on it)."""
+        lives = self.lives
+        lives.start(offset=0, price=5075, indexation_rate=10)
+        lives.bill(0)
+        lives.bill(370)
+        self.check_all()
+        kinds = [kind for kind, _partner in lives.contracts[0].told]
+        self.assertEqual(kinds, ["price_update"])
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):

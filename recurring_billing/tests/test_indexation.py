@@ -398,6 +398,8 @@ class TestIndexationNotice(RecurringBillingCommon):
         )
         self.assertEqual(len(told), 1)
         self.assertEqual(told.partner_ids, self.partner_a)
+        # A comment, as the other notices: shown in the portal's history.
+        self.assertEqual(told.message_type, "comment")
         self.assertIn("103.00", told.body)
         # Billed again later: nobody told twice.
         self.bill(rent, date(2026, 4, 1))
