@@ -386,17 +386,22 @@ class LifeChecks:
             model = life.model
             movements = life.contract.mrr_movement_ids.sorted(lambda m: (m.date, m.id))
             tolerance = 0.01 * (1 + len(model.lines))
-            for position, movement in enumerate(movements):
-                following = movements[position + 1 : position + 2]
+            for movement in movements:
+                former = model.partner_on(movement.date - ONE_DAY)
                 if (
-                    following
-                    and following.date == movement.date
-                    and movement.kind == "churn"
-                    and movement.partner_id.commercial_partner_id.id
-                    == model.partner_on(movement.date - ONE_DAY)
+                    movement.kind == "churn"
+                    and movement.partner_id.commercial_partner_id.id == former
+                    and model.partner_on(movement.date) != former
                 ):
-                    # A change of customer: the former customer's churn, then
-                    # the new customer's MRR on the same day.
+                    # A change of customer: the former customer's churn on
+                    # that day (then the new customer's MRR, if any: none
+                    # when the contract is paused the same day).
+                    if abs(movement.mrr_after_currency) > tolerance:
+                        self.fail(
+                            f"{life.contract.name}: the former customer's churn "
+                            f"of {movement.date} leaves "
+                            f"{movement.mrr_after_currency:.2f}"
+                        )
                     continue
                 want = model.mrr_on(movement.date)
                 if abs(movement.mrr_after_currency - want) > tolerance:

@@ -433,6 +433,18 @@ class TestContractLivesRegressions(ContractLivesCase):
         kinds = [kind for kind, _partner in lives.contracts[0].told]
         self.assertEqual(kinds, ["price_update"])
 
+    def test_machine_customer_change_and_pause_on_the_same_day(self):
+        """The check, not the code: "MRR movement of 2025-01-01 moved to
+        customer partner_a". A contract handed to another customer and
+        paused the same day: the former customer churns that day, the new
+        one has no MRR yet, so the day's only movement is the former
+        customer's churn."""
+        lives = self.lives
+        lives.start(offset=-1, advance=False, price=1000)
+        lives.change_customer(0)
+        lives.pause(0, 0)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
