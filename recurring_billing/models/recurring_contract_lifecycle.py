@@ -386,13 +386,14 @@ class RecurringContract(models.Model):
         self.ensure_one()
         if self.date_end < day:
             return True
-        period = next(self._iter_periods(), None)
-        # Cut by the end date: it ends before its full length.
-        return bool(
-            period
-            and period.invoice_date <= day
-            and period.date_end < period.full_date_end
-        )
+        # A period due on ``day`` cut by the end date (it ends before its
+        # full length): any of them, a catch-up bills several at once.
+        for period in self._iter_periods():
+            if period.invoice_date > day:
+                break
+            if period.date_end < period.full_date_end:
+                return True
+        return False
 
     @api.model
     def _get_dialog_today(self, contract_ids):

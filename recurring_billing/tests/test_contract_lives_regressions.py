@@ -445,6 +445,23 @@ class TestContractLivesRegressions(ContractLivesCase):
         lives.pause(0, 0)
         self.check_all()
 
+    def test_machine_catch_up_of_a_self_renewing_contract_renews_first(self):
+        """Old code: "period from 2025-03-01 billed 0.32, the rules say 10.00
+        is owed": a catch-up of a self-renewing contract stopped renewing
+        when its end date cut a later due period, not the first one; that
+        period was billed cut. Every due period is looked at (rule 14)."""
+        lives = self.lives
+        lives.start(
+            offset=0,
+            advance=True,
+            auto_renew=True,
+            prorate=True,
+            term_days=0,
+            price=1000,
+        )
+        lives.bill(59)
+        self.check_all()
+
 
 @tagged("post_install", "-at_install")
 class TestContractLivesTargeted(ContractLivesCommon):
