@@ -3,7 +3,7 @@
     "name": "Recurring Billing",
     "summary": "Recurring contracts that draft, post and send their invoices "
     "every period, exactly once",
-    "version": "18.0.1.2.0",
+    "version": "1.2.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",

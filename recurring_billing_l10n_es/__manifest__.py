@@ -4,7 +4,7 @@
     "summary": "Recurring contracts in Spain: the customer's NIF, address and "
     "FACe centres checked before billing, the e-invoicing state (SII, "
     "TicketBAI) of each contract's invoices",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Accounting/Localizations",
     "countries": ["es"],
     "license": "LGPL-3",

@@ -3,7 +3,7 @@
     "name": "Recurring Billing - Job Queue",
     "summary": "The daily billing run as queue_job jobs, one per batch of one "
     "company and journal: several servers and workers share it",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",

@@ -3,7 +3,7 @@
     "name": "Recurring Billing: Timesheets",
     "summary": "Bill the hours timesheeted on a project through a usage line "
     "of a recurring contract",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "recurring_billing developers",

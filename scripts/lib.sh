@@ -5,10 +5,29 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="$ROOT/.local"                       # ignored: cluster, logs, odoo.cfg
-VENV="${RB_VENV:-$ROOT/.venv}"
+# The Odoo series the scripts run on: 18.0 (the default) or 19.0
+# (RB_SERIES=19.0). Each has its source tree, its virtualenv (built from that
+# series' requirements) and its own database names (suffix SERIES_TAG), so
+# both can run side by side on the one PostgreSQL cluster.
+case "${RB_SERIES:-18.0}" in
+    18 | 18.0)
+        RB_SERIES=18.0 SERIES_TAG=""
+        # Where an Odoo 18.0 Community source tree (odoo-bin + odoo/) is looked for.
+        ODOO_SRC="${ODOO_SRC:-/opt/odoo18}"
+        VENV="${RB_VENV:-$ROOT/.venv}"
+        ;;
+    19 | 19.0)
+        RB_SERIES=19.0 SERIES_TAG=19
+        ODOO_SRC="${ODOO19_SRC:-/opt/odoo19}"
+        VENV="${RB_VENV19:-$ROOT/.venv19}"
+        ;;
+    *)
+        echo "RB_SERIES=$RB_SERIES: the scripts run on 18.0 or 19.0" >&2
+        exit 1
+        ;;
+esac
+export RB_SERIES
 PY="$VENV/bin/python"
-# Where an Odoo 18.0 Community source tree (odoo-bin + odoo/) is looked for.
-ODOO_SRC="${ODOO_SRC:-/opt/odoo18}"
 PG_PORT="${RB_PG_PORT:-54329}"
 mkdir -p "$STATE"
 
@@ -20,14 +39,18 @@ is_root() { [ "$(id -u)" = 0 ]; }
 # ---------------------------------------------------------------- Odoo
 require_odoo() {
     if [ ! -f "$ODOO_SRC/odoo-bin" ] || [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
-        die "no Odoo 18.0 source tree found at ODOO_SRC=$ODOO_SRC (looked for $ODOO_SRC/odoo-bin and $ODOO_SRC/odoo/release.py).
-    Put an Odoo 18.0 Community checkout there, or point the scripts at yours:
-        ODOO_SRC=/path/to/odoo-18.0 make test"
+        local var=ODOO_SRC
+        [ "$RB_SERIES" = 18.0 ] || var=ODOO19_SRC
+        die "no Odoo $RB_SERIES source tree found at $var=$ODOO_SRC (looked for $ODOO_SRC/odoo-bin and $ODOO_SRC/odoo/release.py).
+    Put an Odoo $RB_SERIES Community checkout there, or point the scripts at yours:
+        $var=/path/to/odoo-$RB_SERIES make test"
     fi
     local series
     series=$(sed -n "s/^version_info = (\([0-9]*\), \([0-9]*\),.*/\1.\2/p" "$ODOO_SRC/odoo/release.py")
-    [ "$series" = "18.0" ] || die "ODOO_SRC=$ODOO_SRC holds Odoo $series, not 18.0"
+    [ "$series" = "$RB_SERIES" ] || die "$ODOO_SRC holds Odoo $series, not $RB_SERIES"
+    # A git checkout of Odoo keeps most addons in addons/, beside odoo/addons.
     ADDONS_PATH="$ODOO_SRC/odoo/addons,$ROOT"
+    [ ! -d "$ODOO_SRC/addons" ] || ADDONS_PATH="$ODOO_SRC/addons,$ADDONS_PATH"
 }
 
 # ------------------------------------------------------- system packages
@@ -55,17 +78,34 @@ ensure_system() {
 }
 
 # ------------------------------------------------------------ virtualenv
+# 18.0: the project's pins (requirements.txt). 19.0: Odoo 19's own
+# requirements.txt, read from the source tree, with two substitutions that
+# spare a compiler and system headers: psycopg2 from its binary wheel, and
+# no python-ldap (only Odoo's auth_ldap addon imports it).
+series_requirements() {
+    if [ "$RB_SERIES" = 18.0 ]; then
+        echo "$ROOT/requirements.txt"
+        return
+    fi
+    local out="$STATE/requirements-odoo$SERIES_TAG.txt"
+    sed -e '/^python-ldap/d' -e 's/^psycopg2==/psycopg2-binary==/' "$ODOO_SRC/requirements.txt" >"$out"
+    echo "$out"
+}
+
 ensure_venv() {
-    local stamp="$VENV/.requirements.sha"
-    local want
-    want=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)
+    local stamp="$VENV/.requirements.sha" reqs want
+    reqs=$(series_requirements)
+    want=$(cat "$reqs" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)
     if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
-    say "preparing the virtualenv in $VENV"
+    say "preparing the virtualenv in $VENV (Odoo $RB_SERIES)"
     [ -x "$PY" ] || python3 -m venv "$VENV"
-    "$PY" -m pip install -q --upgrade pip wheel setuptools
-    "$PY" -m pip install -q -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"
+    "$PY" -m pip install -q --upgrade pip wheel "setuptools<81"
+    # Some of Odoo 19's pins for this Python are sdists whose setup.py
+    # imports pkg_resources, gone from setuptools 81.
+    "$PY" -m pip install -q --build-constraint "$ROOT/scripts/build-constraints.txt" \
+        -r "$reqs" -r "$ROOT/requirements-dev.txt"
     echo "$want" >"$stamp"
 }
 

@@ -28,6 +28,7 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_users
 from . import sale_order
 from . import sale_order_line
 from . import recurring_mrr_movement

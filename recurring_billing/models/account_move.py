@@ -3,6 +3,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
+from ..tools import compat
 from ..tools.privileged import is_privileged_write, privileged_context
 
 # An invoice's recurring state: set by the billing run (documents), the
@@ -181,9 +182,7 @@ class AccountMove(models.Model):
             done += len(moves)
             if in_cron:
                 # ir.cron commits and calls again while some remain.
-                self.env["ir.cron"]._notify_progress(
-                    done=done, remaining=self.search_count(domain)
-                )
+                compat.report_cron_progress(self.env, done, self.search_count(domain))
                 break
         return done
 

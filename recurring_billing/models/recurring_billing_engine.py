@@ -8,10 +8,9 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.osv import expression
 
 from ..core.plan import PlannedItem
-from ..tools import locking
+from ..tools import compat, locking
 from ..tools.concurrency import CONCURRENCY_ERRORS
 from ..tools.privileged import privileged_context
 from .selections import BILLING_STATES
@@ -101,7 +100,7 @@ class RecurringBillingEngine(models.AbstractModel):
         remaining = self.env["recurring.contract"].search_count(
             self._get_due_domain(date_ref)
         )
-        progress._notify_progress(done=done, remaining=remaining)
+        compat.report_cron_progress(progress.env, done, remaining)
         if in_cron and remaining:
             self._trigger_next_run()
         return done
@@ -158,9 +157,9 @@ class RecurringBillingEngine(models.AbstractModel):
         Contract = self.env["recurring.contract"]
         if date_ref:
             return Contract._get_contracts_to_invoice_domain(date_ref)
-        return expression.OR(
+        return compat.domain_or(
             [
-                expression.AND(
+                compat.domain_and(
                     [
                         [("company_id", "=", company.id)],
                         Contract._get_contracts_to_invoice_domain(
@@ -340,7 +339,7 @@ class RecurringBillingEngine(models.AbstractModel):
         first = self._search_locked(domain, limit=1)
         if not first:
             return first
-        domain = expression.AND(
+        domain = compat.domain_and(
             [
                 domain,
                 [

@@ -10,10 +10,18 @@ from odoo.exceptions import UserError
 from odoo.tools.misc import format_amount, format_date
 
 from ..core import indexation
+from ..tools import compat
 
 _logger = logging.getLogger(__name__)
 
 
+@compat.sql_constraints(
+    (
+        "contract_date_unique",
+        "unique(contract_id, date)",
+        "A contract's prices are updated once per update date.",
+    ),
+)
 class RecurringContractIndexation(models.Model):
     """A yearly price update of a contract: announced to the customer before
     its date, then applied by the billing engine before it bills the first
@@ -83,14 +91,6 @@ class RecurringContractIndexation(models.Model):
         string="After", readonly=True, help="Untaxed amount per period."
     )
     notice_date = fields.Date(string="Customer Told On", readonly=True)
-
-    _sql_constraints = [
-        (
-            "contract_date_unique",
-            "unique(contract_id, date)",
-            "A contract's prices are updated once per update date.",
-        ),
-    ]
 
     @api.depends("reference_date")
     @api.depends_context("lang")

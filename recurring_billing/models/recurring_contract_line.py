@@ -7,7 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date, formatLang
 
 from ..core import schedule, usage
-from ..tools import changes
+from ..tools import changes, compat
 from ..tools.privileged import (
     computed_fields_in,
     is_privileged_write,
@@ -63,9 +63,11 @@ class RecurringContractLine(models.Model):
         store=True,
         readonly=False,
         precompute=True,
-        domain="[('category_id', '=', product_uom_category_id)]",
+        domain="[('id', 'in', allowed_uom_ids)]",
     )
-    product_uom_category_id = fields.Many2one(related="product_id.uom_id.category_id")
+    allowed_uom_ids = fields.Many2many(
+        comodel_name="uom.uom", compute="_compute_allowed_uom_ids"
+    )
     tax_ids = fields.Many2many(
         comodel_name="account.tax",
         string="Taxes",
@@ -135,6 +137,11 @@ class RecurringContractLine(models.Model):
     def _compute_product_uom_id(self):
         for line in self:
             line.product_uom_id = line.product_id.uom_id
+
+    @api.depends("product_id.uom_id")
+    def _compute_allowed_uom_ids(self):
+        for line in self:
+            line.allowed_uom_ids = compat.allowed_uoms(line.product_id)
 
     @api.depends("product_id", "company_id", "contract_id.fiscal_position_id")
     def _compute_tax_ids(self):

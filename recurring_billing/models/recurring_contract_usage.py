@@ -10,6 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, format_date
 
 from ..core import schedule, usage
+from ..tools import compat
 
 # Fields of a usage record that say what was used: frozen once billed.
 USAGE_FACT_FIELDS = {"line_id", "date", "quantity", "reference"}
@@ -50,6 +51,14 @@ class UsageCharge:
     late: bool = False
 
 
+@compat.sql_constraints(
+    (
+        "reference_line_uniq",
+        "UNIQUE(line_id, reference)",
+        "This usage record was already sent: its reference is already "
+        "recorded on this contract line.",
+    ),
+)
 class RecurringContractUsage(models.Model):
     """A usage record: what was used on a day on a usage line (API calls,
     hours, a meter reading). Written by integrators (XML-RPC/JSON-RPC, with
@@ -111,15 +120,6 @@ class RecurringContractUsage(models.Model):
         compute="_compute_state",
         search="_search_state",
     )
-
-    _sql_constraints = [
-        (
-            "reference_line_uniq",
-            "UNIQUE(line_id, reference)",
-            "This usage record was already sent: its reference is already "
-            "recorded on this contract line.",
-        ),
-    ]
 
     @api.depends("period_id")
     def _compute_state(self):

@@ -4,10 +4,9 @@ import logging
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
-from odoo.osv import expression
 
 from ..core import dunning
-from ..tools import locking
+from ..tools import compat, locking
 from ..tools.concurrency import CONCURRENCY_ERRORS
 
 _logger = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class RecurringPaymentService(models.AbstractModel):
         if not remaining:
             self._apply_unpaid_policy(date_ref)
         if notify:
-            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            compat.report_cron_progress(self.env, done, remaining)
         if in_cron and remaining:
             self._trigger_charging()  # more than one batch: again at once
         return done
@@ -120,7 +119,7 @@ class RecurringPaymentService(models.AbstractModel):
         transaction pending, authorized, or done and not yet reconciled),
         which a charge would make a second payment of. A token that can no
         longer charge is not filtered out here: ``_check_charge`` flags it."""
-        retry_due = expression.OR(
+        retry_due = compat.domain_or(
             [
                 [
                     ("company_id", "=", company.id),
@@ -495,7 +494,7 @@ class RecurringPaymentService(models.AbstractModel):
         transaction = attempt.transaction_id.sudo()  # see _create_attempt
         try:
             with self.env.cr.savepoint():
-                transaction._send_payment_request()
+                compat.charge_with_token(transaction)
         except CONCURRENCY_ERRORS:
             raise
         except Exception as error:  # noqa: BLE001 - one provider call must not stop the others

@@ -1,7 +1,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, fields, models
 
+from ..tools import compat
 
+
+@compat.sql_constraints(
+    ("code_unique", "unique(code)", "The code of a price index must be unique."),
+)
 class RecurringPriceIndex(models.Model):
     """A price index (the Spanish CPI, IPC; the housing rent index, IRAV; or
     any other) and its monthly values, that contracts follow once a year.
@@ -24,10 +29,6 @@ class RecurringPriceIndex(models.Model):
     note = fields.Text(
         help="Where the values come from (e.g. the INE's monthly release)."
     )
-
-    _sql_constraints = [
-        ("code_unique", "unique(code)", "The code of a price index must be unique."),
-    ]
 
     def _get_value(self, month):
         """The value of ``month`` (its first day), or None when it is not

@@ -3,7 +3,16 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import format_date
 
+from ..tools import compat
 
+
+@compat.sql_constraints(
+    (
+        "index_month_unique",
+        "unique(index_id, date)",
+        "A price index has one value per month.",
+    ),
+)
 class RecurringPriceIndexValue(models.Model):
     """The value of a price index for one month (the month's first day)."""
 
@@ -30,14 +39,6 @@ class RecurringPriceIndexValue(models.Model):
         compute="_compute_month_name",
         help="The month, in the user's language (the date is its first day).",
     )
-
-    _sql_constraints = [
-        (
-            "index_month_unique",
-            "unique(index_id, date)",
-            "A price index has one value per month.",
-        ),
-    ]
 
     @api.depends("date")
     @api.depends_context("lang")

@@ -1,6 +1,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from ..tools import compat
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -36,9 +38,9 @@ class SaleOrderLine(models.Model):
             "product_id": self.product_id.id,
             "name": self.name,
             "quantity": self.product_uom_qty,
-            "product_uom_id": self.product_uom.id,
+            "product_uom_id": self[compat.SALE_LINE_UOM_FIELD].id,
             "price_unit": self.price_unit,
             "discount": self.discount,
-            "tax_ids": [fields.Command.set(self.tax_id.ids)],
+            "tax_ids": [fields.Command.set(self[compat.SALE_LINE_TAXES_FIELD].ids)],
             "analytic_distribution": self.analytic_distribution,
         }

@@ -9,6 +9,8 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
+from odoo.addons.recurring_billing.tools import compat
+
 from .common import RecurringBillingCommon
 
 
@@ -160,7 +162,7 @@ class TestBilling(RecurringBillingCommon):
             {
                 "name": "Seller",
                 "login": "seller_rb",
-                "groups_id": [
+                compat.USER_GROUPS_FIELD: [
                     Command.link(self.env.ref("sales_team.group_sale_salesman").id)
                 ],
             }
@@ -813,7 +815,7 @@ class TestBilling(RecurringBillingCommon):
                 "login": "only_a_rb",
                 "company_id": self.env.company.id,
                 "company_ids": [Command.set(self.env.company.ids)],
-                "groups_id": [
+                compat.USER_GROUPS_FIELD: [
                     Command.set([self.env.ref("account.group_account_invoice").id])
                 ],
             }

@@ -11,6 +11,8 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from odoo.addons.recurring_billing.tools import compat
+
 from .common import RecurringBillingCommon
 
 D = date
@@ -341,7 +343,7 @@ class TestRevenueMetrics(RecurringBillingCommon):
             {
                 "name": "Own Docs",
                 "login": "rb_own_docs",
-                "groups_id": [
+                compat.USER_GROUPS_FIELD: [
                     Command.set([self.env.ref("sales_team.group_sale_salesman").id])
                 ],
                 "company_ids": [Command.set(self.env.company.ids)],
@@ -362,7 +364,9 @@ class TestRevenueMetrics(RecurringBillingCommon):
             {
                 "name": "Portal",
                 "login": "rb_portal_figures",
-                "groups_id": [Command.set([self.env.ref("base.group_portal").id])],
+                compat.USER_GROUPS_FIELD: [
+                    Command.set([self.env.ref("base.group_portal").id])
+                ],
             }
         )
         self.contract(self.partner_a, 100.0)

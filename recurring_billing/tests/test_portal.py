@@ -11,6 +11,7 @@ from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+from odoo.addons.recurring_billing.tools import compat
 
 
 def pdf_text(pdf):
@@ -254,7 +255,7 @@ class TestBackendTour(AccountTestInvoicingHttpCommon):
             {
                 "company_ids": [Command.link(self.env.company.id)],
                 "company_id": self.env.company.id,
-                "groups_id": [
+                compat.USER_GROUPS_FIELD: [
                     Command.link(self.env.ref("account.group_account_manager").id)
                 ],
             }
@@ -291,7 +292,7 @@ class TestBackendTour(AccountTestInvoicingHttpCommon):
             {
                 "company_ids": [Command.link(self.env.company.id)],
                 "company_id": self.env.company.id,
-                "groups_id": [
+                compat.USER_GROUPS_FIELD: [
                     Command.link(self.env.ref("account.group_account_manager").id)
                 ],
             }

@@ -5,6 +5,7 @@ from odoo import Command, fields
 from odoo.tests import tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
+from odoo.addons.recurring_billing.tools import compat
 
 
 @tagged("post_install", "-at_install")
@@ -16,7 +17,7 @@ class TestRevenueDashboardTour(AccountTestInvoicingHttpCommon):
             {
                 "company_ids": [Command.link(self.env.company.id)],
                 "company_id": self.env.company.id,
-                "groups_id": [
+                compat.USER_GROUPS_FIELD: [
                     Command.link(self.env.ref("account.group_account_manager").id)
                 ],
             }

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
-from odoo.osv import expression
+
+from odoo.addons.recurring_billing.tools import compat
 
 # The tax agency states (field aeat_state of OCA's l10n_es_aeat, which its
 # VERI*FACTU and SII modules set on invoices) that need someone: the AEAT
@@ -56,7 +57,9 @@ class RecurringContract(models.Model):
             )
         ]
         if "aeat_state" in self.env["account.move"]._fields:
-            domain = expression.OR([domain, [("aeat_state", "in", AEAT_REVIEW_STATES)]])
+            domain = compat.domain_or(
+                [domain, [("aeat_state", "in", AEAT_REVIEW_STATES)]]
+            )
         return domain
 
     def _get_rejected_invoices(self):

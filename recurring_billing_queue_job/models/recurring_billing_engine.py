@@ -3,10 +3,10 @@ import math
 import random
 
 from odoo import api, fields, models
-from odoo.osv import expression
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
+from odoo.addons.recurring_billing.tools import compat
 
 CHANNEL = "root.recurring_billing"
 # The slot of a follow-up job: a job whose batch still owes periods after it
@@ -37,7 +37,7 @@ class RecurringBillingEngine(models.AbstractModel):
         self = self._start_run(date_ref)  # noqa: PLW0642
         count = self._enqueue_billing_jobs(date_ref)
         # Nothing left for the scheduler: the jobs do the billing.
-        self.env["ir.cron"]._notify_progress(done=0, remaining=0)
+        compat.report_cron_progress(self.env, 0, 0)
         return count
 
     @api.model
@@ -109,7 +109,9 @@ class RecurringBillingEngine(models.AbstractModel):
             # was posted then): never in the posting transaction.
             self.env["recurring.payment.service"]._trigger_charging()
         if contracts and self.env["recurring.contract"].search_count(
-            expression.AND([self._get_due_domain(day), [("id", "in", contracts.ids)]]),
+            compat.domain_and(
+                [self._get_due_domain(day), [("id", "in", contracts.ids)]]
+            ),
             limit=1,
         ):
             # A backlog: contracts of this batch still owe periods (a batch
@@ -129,7 +131,7 @@ class RecurringBillingEngine(models.AbstractModel):
     def _claim_group_batch(self, company, journal, day, limit=None):
         """Lock the next due contracts of ``company`` and ``journal`` (one
         batch at most), skipping those another worker holds."""
-        domain = expression.AND(
+        domain = compat.domain_and(
             [
                 self._get_due_domain(day),
                 [("company_id", "=", company.id), ("journal_id", "=", journal.id)],

@@ -1,6 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, models
-from odoo.osv import expression
+
+from odoo.addons.recurring_billing.tools import compat
 
 # One usage record per timesheet line: its reference is the timesheet line's
 # id, so pushing it again never stores it twice.
@@ -49,10 +50,10 @@ class AccountAnalyticLine(models.Model):
         Line = self.env["recurring.contract.line"].sudo()
         if lines is None:
             lines = Line.search(
-                expression.AND(
+                compat.domain_and(
                     [
                         [("quantity_type", "=", "usage")],
-                        expression.OR(
+                        compat.domain_or(
                             [
                                 [
                                     (

@@ -1,13 +1,17 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""18.0.1.1.0: ledger rows billed before adjustments existed get the amounts
+"""1.1.0: ledger rows billed before adjustments existed get the amounts
 their period owes now, computed by the schedule core, as what they billed.
 From the upgrade on, a billed line no longer changes except from a date, so
 later changes are adjusted against this starting point."""
 
 from odoo import SUPERUSER_ID, api
 
+from odoo.addons.recurring_billing.tools import compat
+
 
 def migrate(cr, version):
+    if compat.ran_before(version, "1.1.0"):
+        return
     env = api.Environment(cr, SUPERUSER_ID, {})
     rows = env["recurring.contract.period"].search(
         [("kind", "=", "period"), ("state", "=", "invoiced")]

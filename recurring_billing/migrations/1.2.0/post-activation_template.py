@@ -6,9 +6,11 @@ which also reloads its translations."""
 
 from odoo import SUPERUSER_ID, api
 
+from odoo.addons.recurring_billing.tools import compat
+
 
 def migrate(cr, version):
-    if not version:
+    if not version or compat.ran_before(version, "1.2.0"):
         return
     env = api.Environment(cr, SUPERUSER_ID, {})
     template = env.ref(
