@@ -30,8 +30,8 @@ bench:    ## benchmark against Odoo's own create+post floor
 bench-dashboard: ## the revenue dashboard's data call on 10,000 contracts with movements
 	bash scripts/bench_dashboard.sh $(ARGS)
 
-wheel:    ## build the installable wheel into dist/
-	bash -c 'source scripts/lib.sh; ensure_venv; cd "$$ROOT"; .venv/bin/pip wheel --no-deps -w dist/ ./recurring_billing'
+wheel:    ## build the installable wheels into dist/, one per Odoo series (18.0, 19.0)
+	bash scripts/wheel.sh
 
 clean:    ## stop the cluster and remove .local/ (databases, logs)
 	bash -c 'source scripts/lib.sh; d=$$(pg_data_dir); [ -f "$$d/PG_VERSION" ] && pg_run "$$(pg_bin)/pg_ctl" -D "$$d" stop -m fast || true; rm -rf "$$ROOT/.local" "$$(dirname $$d)"'

@@ -6,8 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 setup_all
 cd "$ROOT"
-DB="${RB_DEMO_DB:-rb_demo}"
-CFG="$STATE/demo.cfg"
+DB="${RB_DEMO_DB:-rb_demo$SERIES_TAG}"
+CFG="$STATE/$DB.cfg"
 PORT="${RB_DEMO_HTTP_PORT:-8069}"
 write_odoo_cfg "$CFG" "$DB" "$PORT"
 mkdir -p "$STATE/logs"

@@ -95,7 +95,7 @@ series_requirements() {
 ensure_venv() {
     local stamp="$VENV/.requirements.sha" reqs want
     reqs=$(series_requirements)
-    want=$(cat "$reqs" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)
+    want=$(cat "$reqs" "$ROOT/requirements-test.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)
     if [ -x "$PY" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
         return 0
     fi
@@ -105,7 +105,7 @@ ensure_venv() {
     # Some of Odoo 19's pins for this Python are sdists whose setup.py
     # imports pkg_resources, gone from setuptools 81.
     "$PY" -m pip install -q --build-constraint "$ROOT/scripts/build-constraints.txt" \
-        -r "$reqs" -r "$ROOT/requirements-dev.txt"
+        -r "$reqs" -r "$ROOT/requirements-test.txt" -r "$ROOT/requirements-dev.txt"
     echo "$want" >"$stamp"
 }
 
@@ -171,10 +171,10 @@ data_dir = $STATE/filestore
 db_host = $PG_SOCKET
 db_port = $PG_PORT
 db_user = odoo
-db_password = False
 db_name = $2
 dbfilter = ^$2\$
 http_port = $3
+http_interface = 127.0.0.1
 admin_passwd = admin
 list_db = False
 without_demo = False
@@ -201,13 +201,14 @@ setup_all() {
 # addons directory to add to addons_path. Used by scripts/test_queue_job.sh
 # and scripts/faults.sh (case 10).
 ensure_queue_job() {
-    local target="$STATE/queue_job"
-    if ! cmp -s "$ROOT/requirements-queue-job.txt" "$target/.requirements"; then
+    local target="$STATE/queue_job$SERIES_TAG" pins="$ROOT/requirements-queue-job.txt"
+    [ "$RB_SERIES" = 18.0 ] || pins="$ROOT/requirements-queue-job-$SERIES_TAG.txt"
+    if ! cmp -s "$pins" "$target/.requirements"; then
         say "installing queue_job into $target"
         rm -rf "$target"
         "$PY" -m pip install --quiet --no-deps --target "$target" \
-            -r "$ROOT/requirements-queue-job.txt" || die "pip install of queue_job failed"
-        cp "$ROOT/requirements-queue-job.txt" "$target/.requirements"
+            -r "$pins" || die "pip install of queue_job failed"
+        cp "$pins" "$target/.requirements"
     fi
     QJ_ADDONS="$target/odoo/addons"
 }
@@ -242,7 +243,7 @@ ensure_l10n_es_oca() {
 bridge_tests() {
     local suffix="$1" label="$2" modules="$3" tests="$4" extra="$5"
     shift 5
-    local db="${RB_TEST_DB:-rb_test}_$suffix"
+    local db="${RB_TEST_DB:-rb_test$SERIES_TAG}_$suffix"
     db="rb_${db#rb_}"
     local cfg="$STATE/$db.cfg" logs="$STATE/logs/$db" mode rc start
     start=$(date +%s)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The wheel test (run by `make test`, alone by `make wheel-test`): the addon
 # as a user installs it from its Python package, never from this repository.
-#   1. `make wheel`: dist/odoo_addon_recurring_billing-<version>-py3-none-any.whl
+#   1. scripts/wheel.sh for the series under test ($RB_SERIES):
+#      dist/odoo_addon_recurring_billing-<series>.<version>-py3-none-any.whl
 #      (whool builds it from the files git tracks);
-#   2. a separate virtualenv, .local/wheel-venv, with Odoo's requirements
-#      only (requirements.txt, pip's cache makes reruns fast): nothing of the
+#   2. a separate virtualenv, .local/wheel-venv<series>, with that series'
+#      requirements only (pip's cache makes reruns fast): nothing of the
 #      project's own virtualenv, so the repository is not on its path;
 #   3. `pip install --no-deps` of the wheel: the wheel requires `odoo`, which
 #      is not on PyPI (Odoo is the source checkout in $ODOO_SRC), so pip
@@ -24,29 +25,31 @@ ensure_pg
 cd "$ROOT"
 start=$(date +%s)
 
-DB="${RB_WHEEL_DB:-rb_wheel}"
+DB="${RB_WHEEL_DB:-rb_wheel$SERIES_TAG}"
 LOGS="$STATE/logs/$DB"; mkdir -p "$LOGS"; rm -f "$LOGS"/*.log
-WVENV="$STATE/wheel-venv"
+WVENV="$STATE/wheel-venv$SERIES_TAG"
 WPY="$WVENV/bin/python"
-VERSION=$("$PY" -c "import ast, sys; print(ast.literal_eval(open(sys.argv[1]).read())['version'])" \
+VERSION=$RB_SERIES.$("$PY" -c "import ast, sys; print(ast.literal_eval(open(sys.argv[1]).read())['version'])" \
     recurring_billing/__manifest__.py)
 
-say "building the wheel (make wheel)"
-rm -f dist/odoo_addon_recurring_billing-*.whl
-make -s wheel >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log"; die "make wheel failed"; }
+say "building the $RB_SERIES wheel (scripts/wheel.sh)"
+rm -f dist/odoo_addon_recurring_billing-"$RB_SERIES".*.whl
+bash scripts/wheel.sh "$RB_SERIES" >"$LOGS/build.log" 2>&1 || { cat "$LOGS/build.log"; die "the wheel build failed"; }
 WHEEL=$(ls dist/odoo_addon_recurring_billing-"$VERSION"*.whl 2>/dev/null | head -1)
 [ -n "$WHEEL" ] || die "make wheel built no dist/odoo_addon_recurring_billing-$VERSION*.whl"
 say "built $WHEEL"
 
-# Odoo's requirements in a virtualenv of its own, reinstalled only when
-# requirements.txt changes.
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+# The series' requirements in a virtualenv of its own, reinstalled only when
+# they change.
+reqs=$(series_requirements)
+want=$(sha256sum "$reqs" | cut -d' ' -f1)
 if [ ! -x "$WPY" ] || [ "$(cat "$WVENV/.requirements.sha" 2>/dev/null)" != "$want" ]; then
-    say "preparing the clean virtualenv $WVENV (Odoo's requirements)"
+    say "preparing the clean virtualenv $WVENV (Odoo $RB_SERIES's requirements)"
     rm -rf "$WVENV"
     python3 -m venv "$WVENV"
-    "$WPY" -m pip install -q -r requirements.txt >"$LOGS/venv.log" 2>&1 ||
-        { tail -20 "$LOGS/venv.log"; die "pip could not install requirements.txt into $WVENV"; }
+    "$WPY" -m pip install -q --upgrade pip >"$LOGS/venv.log" 2>&1
+    "$WPY" -m pip install -q --build-constraint scripts/build-constraints.txt -r "$reqs" >>"$LOGS/venv.log" 2>&1 ||
+        { tail -20 "$LOGS/venv.log"; die "pip could not install $reqs into $WVENV"; }
     echo "$want" >"$WVENV/.requirements.sha"
 fi
 say "pip install --no-deps $WHEEL into $WVENV"
@@ -73,7 +76,9 @@ PY
 CFG="$STATE/$DB.cfg"
 write_odoo_cfg "$CFG" "$DB" 0
 # Odoo's own addons only: not the repository.
-sed -i "s|^addons_path = .*|addons_path = $ODOO_SRC/odoo/addons|" "$CFG"
+odoo_addons="$ODOO_SRC/odoo/addons"
+[ ! -d "$ODOO_SRC/addons" ] || odoo_addons="$ODOO_SRC/addons,$odoo_addons"
+sed -i "s|^addons_path = .*|addons_path = $odoo_addons|" "$CFG"
 WORK="$STATE/wheel-run"; mkdir -p "$WORK"
 
 say "fresh database $DB: odoo-bin -i recurring_billing from the installed wheel"
