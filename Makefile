@@ -1,13 +1,20 @@
 # recurring_billing: every target sets up what it needs (virtualenv, the
 # project's own PostgreSQL cluster, Debian packages when run as root).
-# Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18).
+# Odoo 18.0 is looked for in $(ODOO_SRC) (default /opt/odoo18), Odoo 19.0 in
+# $(ODOO19_SRC) (default /opt/odoo19).
 .PHONY: demo test test-core fuzz lint faults host-tests bench bench-dashboard wheel clean upgrade-test wheel-test readme
 
-demo:     ## fresh demo database, one billing run, summary, serve on :8069
+# The Odoo series of `make demo` (and of the single-series targets below):
+# 18.0 (the default) or 19.0, e.g. `make demo SERIES=19.0`. `make test` runs
+# both series.
+SERIES ?= 18.0
+export RB_SERIES = $(SERIES)
+
+demo:     ## fresh demo database, one billing run, summary, serve on :8069; SERIES=19.0 for Odoo 19.0
 	bash scripts/demo.sh
 
-test:     ## lint + install + the whole suite (pytest-odoo, tours) + faults + host tests (--ci)
-	bash scripts/test.sh
+test:     ## lint + install + the whole suite (pytest-odoo, tours) + faults + host tests, on 18.0 then 19.0
+	RB_SERIES=18.0 bash scripts/test.sh
 
 test-core: ## the schedule core's tests, without Odoo or a database
 	bash -c 'source scripts/lib.sh; ensure_venv; "$$PY" "$$ROOT/scripts/test_core.py"'
@@ -39,7 +46,7 @@ clean:    ## stop the cluster and remove .local/ (databases, logs)
 upgrade-test: ## the previous release tag installed, billed, upgraded to the working tree, checked; ARGS="--from TAG"
 	bash scripts/upgrade_test.sh $(ARGS)
 
-wheel-test: ## make wheel, pip install it into a clean virtualenv, odoo-bin -i recurring_billing from it
+wheel-test: ## the SERIES wheel (default 18.0) pip-installed into a clean virtualenv of that series, odoo-bin -i recurring_billing from it
 	bash scripts/wheel_test.sh
 
 readme:   ## regenerate recurring_billing/README.rst from recurring_billing/readme/*.md

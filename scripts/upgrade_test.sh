@@ -28,11 +28,20 @@ done
 # The parent of the oldest commit, on the first-parent line of HEAD, from
 # which on the manifest holds the working version: the last tree of the
 # previous release. Empty when the history does not reach an older version.
+# A manifest's version with the series in front, as Odoo reads it: the
+# manifests say 1.2.0 since the addon serves two series (18.0.1.2.0 here).
+full_version() {
+    case "$1" in
+        "$RB_SERIES".*) echo "$1" ;;
+        *) echo "$RB_SERIES.$1" ;;
+    esac
+}
+
 previous_release_commit() {
     local working="$1" commit version bump=""
     for commit in $(git -C "$ROOT" log --first-parent --format=%H -- recurring_billing/__manifest__.py); do
-        version=$(git -C "$ROOT" show "$commit:recurring_billing/__manifest__.py" |
-            "$PY" -c "import ast, sys; print(ast.literal_eval(sys.stdin.read()).get('version', ''))")
+        version=$(full_version "$(git -C "$ROOT" show "$commit:recurring_billing/__manifest__.py" |
+            "$PY" -c "import ast, sys; print(ast.literal_eval(sys.stdin.read()).get('version', ''))")")
         if [ "$version" = "$working" ]; then
             bump=$commit
         else
@@ -48,8 +57,8 @@ ensure_venv
 cd "$ROOT"
 start=$(date +%s)
 
-WORKING=$("$PY" -c "import ast, sys; print(ast.literal_eval(open(sys.argv[1]).read())['version'])" \
-    recurring_billing/__manifest__.py)
+WORKING=$(full_version "$("$PY" -c "import ast, sys; print(ast.literal_eval(open(sys.argv[1]).read())['version'])" \
+    recurring_billing/__manifest__.py)")
 if [ -z "$FROM" ]; then
     tags=$(git -C "$ROOT" tag -l '18.0.*')
     if [ -n "$tags" ]; then
