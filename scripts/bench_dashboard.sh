@@ -30,7 +30,7 @@ OUT="$ROOT/dev/bench/results/dashboard.md"
 if [ -z "$REUSE" ] || ! psql -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1; then
     drop_db "$DB"
     say "installing recurring_billing in $DB"
-    odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --without-demo=all \
+    odoo_bin -c "$CFG" -d "$DB" -i recurring_billing --without-demo=True \
         --stop-after-init --no-http --log-level=warn
 fi
 if [ "$(psql -d "$DB" -qtAc "SELECT count(*) FROM recurring_contract")" = 0 ]; then

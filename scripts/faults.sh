@@ -64,7 +64,7 @@ if [ -n "$REBUILD" ] || [ "$have" != "$want" ]; then
     say "faults: template database $TEMPLATE (recurring_billing without demo, generic chart)"
     drop_db "$TEMPLATE"
     t0=$(date +%s)
-    odoo_bin -c "$CFG" -d "$TEMPLATE" -i recurring_billing,payment_demo --without-demo=all \
+    odoo_bin -c "$CFG" -d "$TEMPLATE" -i recurring_billing,payment_demo --without-demo=True \
         --stop-after-init --log-level=warn >"$OUT/template-install.log" 2>&1 ||
         { tail -40 "$OUT/template-install.log"; die "install of the template failed"; }
     "$PY" dev/faults/suite.py --cfg "$CFG" --template "$TEMPLATE" template >>"$OUT/template-install.log" 2>&1 ||
@@ -103,7 +103,7 @@ if [[ " ${CASES[*]} " == *" 10 "* ]]; then
             cp -a "$STATE/filestore/filestore/$TEMPLATE" "$STATE/filestore/filestore/$QJ_TEMPLATE"
         fi
         odoo_bin -c "$QJ_CFG" -d "$QJ_TEMPLATE" -i queue_job,recurring_billing_queue_job \
-            --without-demo=all --stop-after-init --log-level=warn \
+            --without-demo=True --stop-after-init --log-level=warn \
             >"$OUT/qj-template-install.log" 2>&1 ||
             { tail -40 "$OUT/qj-template-install.log"; die "install of queue_job in $QJ_TEMPLATE failed"; }
         # As in the template: only the billing scheduled action is active

@@ -70,7 +70,7 @@ run() {  # $1 = with|without, $2 = modules to install, $3 = http port
     drop_db "$db"
     say "host tests $1 the addon: fresh database $db, -i $2, --test-tags $TAGS (log: $log)"
     t0=$(date +%s)
-    odoo_bin -c "$cfg" -d "$db" -i "$2" --without-demo=all --test-tags "$TAGS" \
+    odoo_bin -c "$cfg" -d "$db" -i "$2" --without-demo=True --test-tags "$TAGS" \
         --stop-after-init --log-level=info --screenshots="$LOGS/screenshots-$1" \
         >"$log" 2>&1 || rc=$?
     # Odoo exits non-zero when a test fails: host_tests.py judges the log.

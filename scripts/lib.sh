@@ -249,7 +249,7 @@ bridge_tests() {
     start=$(date +%s)
     write_odoo_cfg "$cfg" "$db" "${RB_TEST_HTTP_PORT:-8269}"
     [ -z "$extra" ] || sed -i "s|^addons_path = .*|&,$extra|" "$cfg"
-    sed -i 's/^without_demo = False/without_demo = all/' "$cfg"
+    sed -i 's/^without_demo = False/without_demo = True/' "$cfg"
     mkdir -p "$logs"
     if [ -n "${RB_REUSE_DB:-}" ]; then
         say "updating $modules in the existing database $db"

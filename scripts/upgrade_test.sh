@@ -132,7 +132,7 @@ run_check() {  # $1 = log name, then upgrade_check.py arguments
 
 say "installing $FROM into a fresh database $DB (its own addons path)"
 drop_db "$DB"
-run_odoo install-old -c "$OLD_CFG" -d "$DB" -i recurring_billing --without-demo=all
+run_odoo install-old -c "$OLD_CFG" -d "$DB" -i recurring_billing --without-demo=True
 say "contracts and billed periods on $FROM"
 run_check prepare prepare --config "$OLD_CFG"
 

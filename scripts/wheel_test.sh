@@ -85,7 +85,7 @@ say "fresh database $DB: odoo-bin -i recurring_billing from the installed wheel"
 drop_db "$DB"
 # From a folder outside the repository: nothing of it on sys.path.
 (cd "$WORK" && "$WPY" "$ODOO_SRC/odoo-bin" -c "$CFG" -d "$DB" -i recurring_billing \
-    --without-demo=all --no-http --stop-after-init --log-level=info) >"$LOGS/install.log" 2>&1 ||
+    --without-demo=True --no-http --stop-after-init --log-level=info) >"$LOGS/install.log" 2>&1 ||
     { tail -40 "$LOGS/install.log"; die "installing from the wheel failed (see $LOGS/install.log)"; }
 "$PY" dev/checklog.py "$LOGS/install.log"
 
