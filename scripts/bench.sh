@@ -15,18 +15,20 @@
 source "$(dirname "$0")/lib.sh"
 setup_all
 cd "$ROOT"
-CFG="$STATE/bench.cfg"
-write_odoo_cfg "$CFG" rb_bench_tpl "${RB_BENCH_HTTP_PORT:-8079}"
+CFG="$STATE/bench$SERIES_TAG.cfg"
+write_odoo_cfg "$CFG" "rb_bench${SERIES_TAG}_tpl" "${RB_BENCH_HTTP_PORT:-8079}"
 mkdir -p "$ROOT/dev/bench/results"
 # OCA contract (the "oca" contender) into the benchmark's own addons
 # directory, once per pin (dev/bench/requirements-oca.txt).
-OCA_TARGET="$STATE/bench-oca"
-if ! cmp -s "$ROOT/dev/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"; then
+# RB_SERIES=19.0 benchmarks on Odoo 19.0, with OCA contract's 19.0 release.
+OCA_TARGET="$STATE/bench-oca$SERIES_TAG" OCA_PINS="$ROOT/dev/bench/requirements-oca.txt"
+[ "$RB_SERIES" = 18.0 ] || OCA_PINS="$ROOT/dev/bench/requirements-oca-$SERIES_TAG.txt"
+if ! cmp -s "$OCA_PINS" "$OCA_TARGET/.requirements"; then
   say "installing OCA contract into $OCA_TARGET"
   rm -rf "$OCA_TARGET"
   "$PY" -m pip install --quiet --no-deps --target "$OCA_TARGET" \
-    -r "$ROOT/dev/bench/requirements-oca.txt" || die "pip install of OCA contract failed"
-  cp "$ROOT/dev/bench/requirements-oca.txt" "$OCA_TARGET/.requirements"
+    -r "$OCA_PINS" || die "pip install of OCA contract failed"
+  cp "$OCA_PINS" "$OCA_TARGET/.requirements"
 fi
 # Odoo, and the helpers shared with the fault suite (dev/rbtools).
 export PYTHONPATH="$ODOO_SRC:$ROOT/dev${PYTHONPATH:+:$PYTHONPATH}"

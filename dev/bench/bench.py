@@ -83,7 +83,10 @@ def snapshot_addon():
         if path.is_file():
             digest.update(str(path.relative_to(SNAPSHOT)).encode())
             digest.update(path.read_bytes())
-    base = Path(os.environ["ODOO_SRC"]) / "odoo" / "addons"
+    odoo_src = Path(os.environ["ODOO_SRC"])
+    base = str(odoo_src / "odoo" / "addons")
+    if (odoo_src / "addons").is_dir():  # a checkout of Odoo's repository
+        base = f"{odoo_src / 'addons'},{base}"
     os.environ["RB_BENCH_ADDONS"] = f"{base},{SNAPSHOT}"
     return digest.hexdigest()[:10]
 

@@ -17,14 +17,17 @@ STATE = ROOT / ".local"
 TMP = STATE / "bench-tmp"
 SNAPSHOT = STATE / "bench-addons"  # the addon as it was when the run started
 RAW = RESULTS / "raw.jsonl.log"  # raw figures of the last run (git-ignored)
-TEMPLATE_DB = "rb_bench_tpl"
-RUN_DB = "rb_bench_run"
+# The Odoo series under test (scripts/lib.sh's RB_SERIES): its databases and
+# its OCA contract have names of their own, "19" added on 19.0.
+SERIES_TAG = "" if os.environ.get("RB_SERIES", "18.0") == "18.0" else "19"
+TEMPLATE_DB = f"rb_bench{SERIES_TAG}_tpl"
+RUN_DB = f"rb_bench{SERIES_TAG}_run"
 # OCA ``contract``: a template of its own, so that its overrides
 # of account.move never weigh on the other contenders; installed from the
 # PyPI wheel pinned in dev/bench/requirements-oca.txt into OCA_TARGET (the
 # benchmark's own addons, never the project's virtualenv).
-OCA_TEMPLATE_DB = "rb_bench_oca_tpl"
-OCA_TARGET = STATE / "bench-oca"
+OCA_TEMPLATE_DB = f"rb_bench{SERIES_TAG}_oca_tpl"
+OCA_TARGET = STATE / f"bench-oca{SERIES_TAG}"
 OCA_ADDONS = OCA_TARGET / "odoo" / "addons"
 OCA_CRON_XMLID = "contract.contract_cron_for_invoice"
 TEMPLATE_VERSION = "4"  # bump when the template content changes
