@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
-from odoo import models
+from odoo import Command, models
 
 _logger = logging.getLogger(__name__)
 
@@ -53,6 +53,10 @@ class RecurringContract(models.Model):
                 template,
                 message_type="comment",
                 subtype_xmlid="mail.mt_comment",
+                # The customer only, as the template says: on 19.0 the
+                # composer also made the user posting it a recipient of a
+                # contract's first comment.
+                partner_ids=[Command.set(contract.partner_id.ids)],
             )
 
     def _send_activation_notice(self):

@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
 
-from odoo import api, models
+from odoo import Command, api, models
 
 _logger = logging.getLogger(__name__)
 
@@ -57,6 +57,9 @@ class RecurringPaymentService(models.AbstractModel):
                         template,
                         message_type="comment",
                         subtype_xmlid="mail.mt_comment",
+                        # The customer only, as the template says (see
+                        # _send_customer_notice).
+                        partner_ids=[Command.set(contract.partner_id.ids)],
                     )
                 else:
                     _logger.warning(

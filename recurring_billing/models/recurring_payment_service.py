@@ -731,7 +731,11 @@ class RecurringPaymentService(models.AbstractModel):
         # The template's sender is the salesperson or the company (the
         # billing user has no email address).
         invoice.with_context(mail_notify_force_send=False).message_post_with_source(
-            template, subtype_xmlid="mail.mt_comment"
+            template,
+            subtype_xmlid="mail.mt_comment",
+            # The customer only, as the template says (see
+            # recurring.contract._send_customer_notice).
+            partner_ids=[Command.set(invoice.partner_id.ids)],
         )
 
     # -------------------------------------------------------------------------

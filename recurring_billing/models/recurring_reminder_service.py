@@ -1,7 +1,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from odoo import api, models
+from odoo import Command, api, models
 
 
 class RecurringReminderService(models.AbstractModel):
@@ -42,7 +42,13 @@ class RecurringReminderService(models.AbstractModel):
             return
         contracts = self.env["recurring.contract"].search(domain)
         for contract in contracts.filtered(lambda c: c.partner_id.email):
-            contract.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+            contract.message_post_with_source(
+                template,
+                subtype_xmlid="mail.mt_comment",
+                # The customer only, as the template says (see
+                # recurring.contract._send_customer_notice).
+                partner_ids=[Command.set(contract.partner_id.ids)],
+            )
 
     @api.model
     def _send_invoice_reminders(self, today, company=None):
