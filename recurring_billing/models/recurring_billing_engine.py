@@ -669,7 +669,8 @@ class RecurringBillingEngine(models.AbstractModel):
             lambda m: m.recurring_contract_id.invoice_action in ("post", "post_send")
         )
         if to_post:
-            self._subscribe_customers(to_post)
+            if compat.POSTING_SUBSCRIBES_CUSTOMER:
+                self._subscribe_customers(to_post)
             to_post._post(soft=False)
         to_send = to_post.filtered(
             lambda m: m.recurring_contract_id.invoice_action == "post_send"

@@ -1,9 +1,58 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from contextlib import contextmanager
 from datetime import date
 
 from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.recurring_billing.tools import compat
+
+
+@contextmanager
+def registry_test_mode(case):
+    """New cursors share the test's transaction (their commits become
+    savepoints): how Odoo's own tests run a scheduled action that commits
+    (19.0's ``enter_registry_test_mode``, the registry's test mode on 18.0)."""
+    if hasattr(case, "enter_registry_test_mode"):
+        with case.enter_registry_test_mode():
+            yield
+        return
+    case.registry.enter_test_mode(case.cr)
+    try:
+        yield
+    finally:
+        case.registry.leave_test_mode()
+
+
+def run_invoice_sending(case):
+    """Run account's scheduled action that renders and sends the invoices
+    queued for sending, in the test's transaction."""
+    with registry_test_mode(case):
+        case.env.ref("account.ir_cron_account_move_send").method_direct_trigger()
+
+
+def create_tax_mapping(env, name, source_tax, dest_tax):
+    """A fiscal position replacing ``source_tax`` by ``dest_tax``: a mapping
+    line on 18.0, the replacing tax's own fields on 19.0."""
+    if compat.ODOO_MAJOR < 19:
+        return env["account.fiscal.position"].create(
+            {
+                "name": name,
+                "tax_ids": [
+                    Command.create(
+                        {"tax_src_id": source_tax.id, "tax_dest_id": dest_tax.id}
+                    )
+                ],
+            }
+        )
+    position = env["account.fiscal.position"].create({"name": name})
+    dest_tax.write(
+        {
+            "fiscal_position_ids": [Command.link(position.id)],
+            "original_tax_ids": [Command.link(source_tax.id)],
+        }
+    )
+    return position
 
 
 class RecurringBillingCommon(AccountTestInvoicingCommon):
@@ -17,6 +66,17 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         cls.journal = cls.company_data["default_journal_sale"]
         cls.partner_a.email = "partner_a@example.com"
         cls.partner_a.lang = "en_US"
+        # Contracts come from sales orders too: the test user sells as well
+        # (19.0's invoicing fixtures give it accounting groups only).
+        cls.env.user.write(
+            {
+                compat.USER_GROUPS_FIELD: [
+                    Command.link(
+                        cls.env.ref("sales_team.group_sale_salesman_all_leads").id
+                    )
+                ]
+            }
+        )
 
     @classmethod
     def create_contract(cls, start=date(2026, 1, 1), lines=None, start_it=True, **vals):

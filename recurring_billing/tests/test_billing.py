@@ -627,7 +627,8 @@ class TestBilling(RecurringBillingCommon):
         for mine, theirs in zip(
             moves.sorted("partner_id"), by_hand.sorted("partner_id"), strict=True
         ):
-            self.assertTrue(followers(mine))
+            # 18.0's posting makes the customer a follower, 19.0's does not.
+            self.assertEqual(bool(followers(mine)), compat.POSTING_SUBSCRIBES_CUSTOMER)
             self.assertEqual(followers(mine), followers(theirs))
 
     def test_cron_commits_each_batch_as_soon_as_it_is_posted(self):
@@ -701,8 +702,10 @@ class TestBilling(RecurringBillingCommon):
         self.assertEqual(len(contracts.invoice_ids), 15)
         # The second and third calls add only the few environments that
         # carry their own progress id (the first call's environments are
-        # still alive: reference cycles wait for the garbage collector).
-        self.assertLessEqual(live[2] - live[1], 3)
+        # still alive: reference cycles wait for the garbage collector):
+        # measured, 3 on 18.0 and 5 on 19.0, where each call derived a new
+        # family of them before (7 a call on 18.0).
+        self.assertLessEqual(live[2] - live[1], 3 if compat.ODOO_MAJOR < 19 else 5)
 
     def test_batch_size_follows_measured_speed(self):
         self.env["ir.config_parameter"].set_param("recurring_billing.batch_size", 100)

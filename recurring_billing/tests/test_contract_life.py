@@ -11,7 +11,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.tests import tagged
 
-from .common import RecurringBillingCommon
+from .common import RecurringBillingCommon, create_tax_mapping
 
 
 @tagged("post_install", "-at_install")
@@ -61,16 +61,7 @@ class TestContractLife(RecurringBillingCommon):
         tax_exempt = self.env["account.tax"].create(
             {"name": "Exempt 0%", "amount": 0.0}
         )
-        position = self.env["account.fiscal.position"].create(
-            {
-                "name": "Intra-EU",
-                "tax_ids": [
-                    Command.create(
-                        {"tax_src_id": tax_included.id, "tax_dest_id": tax_exempt.id}
-                    )
-                ],
-            }
-        )
+        position = create_tax_mapping(self.env, "Intra-EU", tax_included, tax_exempt)
         product = self.env["product.product"].create(
             {
                 "name": "Rent",

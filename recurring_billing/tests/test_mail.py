@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import RecurringBillingCommon
+from .common import RecurringBillingCommon, run_invoice_sending
 
 
 @tagged("post_install", "-at_install")
@@ -75,7 +75,7 @@ class TestMail(RecurringBillingCommon):
         )
         move = self.bill(contract, date(2026, 1, 1))
         self.assertTrue(move.sending_data)
-        self.env["account.move"]._cron_account_move_send()
+        run_invoice_sending(self)
         self.assertFalse(move.sending_data)
         move.invalidate_recordset()
         message = move.message_ids.filtered(

@@ -13,6 +13,11 @@ ODOO_MAJOR = release.version_info[0]
 # res.users' groups and res.groups' users (19.0 renamed both).
 USER_GROUPS_FIELD = "group_ids" if ODOO_MAJOR >= 19 else "groups_id"
 
+# Whether posting a customer invoice makes its customer a follower of it
+# (18.0 does; 19.0 no longer does). The engine, which posts a batch at once,
+# does the same as posting by hand on each series.
+POSTING_SUBSCRIBES_CUSTOMER = ODOO_MAJOR < 19
+
 # sale.order.line's unit and taxes (19.0 renamed both).
 SALE_LINE_UOM_FIELD = "product_uom_id" if ODOO_MAJOR >= 19 else "product_uom"
 SALE_LINE_TAXES_FIELD = "tax_ids" if ODOO_MAJOR >= 19 else "tax_id"

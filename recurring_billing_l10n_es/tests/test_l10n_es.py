@@ -17,6 +17,7 @@ from odoo.addons.l10n_es_edi_sii.tests.common import (
     TestEsEdiCommon,
     mocked_l10n_es_edi_call_web_service_sign,
 )
+from odoo.addons.recurring_billing.tests.common import run_invoice_sending
 
 SII_CALL = (
     "odoo.addons.l10n_es_edi_sii.models.account_edi_format.AccountEdiFormat."
@@ -115,7 +116,7 @@ class TestRecurringBillingSpain(TestEsEdiCommon):
             invoice = contract._generate_invoices(date_ref=date(2019, 2, 1))
             self.assertTrue(invoice.sending_data)
             self.assertEqual(invoice.edi_state, "to_send")
-            self.env["account.move"]._cron_account_move_send()
+            run_invoice_sending(self)
             self.assertFalse(invoice.sending_data)
             self.assertTrue(invoice.is_move_sent)
             invoice.action_process_edi_web_services(with_commit=False)
