@@ -1,7 +1,6 @@
 /** @odoo-module */
 
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 // Back office: create a contract from a template, start it, invoice it now,
 // and land on the posted invoice.
@@ -35,7 +34,16 @@ registry.category("web_tour.tours").add("recurring_billing_backend_tour", {
             content: "The template filled the lines",
             trigger: 'div[name="line_ids"] .o_data_row td:contains("Tour Service")',
         },
-        ...stepUtils.saveForm(),
+        // Odoo's stepUtils.saveForm(), written out: its module moved in 19.0.
+        {
+            content: "Save the contract",
+            trigger: ".o_form_button_save:enabled",
+            run: "click",
+        },
+        {
+            content: "Wait for the save",
+            trigger: ".o_form_readonly, .o_form_saved",
+        },
         {
             content: "Start the contract",
             trigger: '.o_form_statusbar .o_statusbar_buttons button:contains("Start")',
