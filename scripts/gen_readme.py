@@ -124,7 +124,8 @@ def render(manifest, fragments):
             f"the manifest's website is not a GitHub repository: {website}"
         )
     org, repo = match.groups()
-    branch = ".".join(manifest["version"].split(".")[:2])
+    # One branch serves both Odoo series (the manifest's version has none).
+    branch = "main"
     status = manifest.get("development_status", "Beta")
     license_ = manifest["license"]
     badges = [
