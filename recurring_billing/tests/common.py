@@ -68,12 +68,15 @@ class RecurringBillingCommon(AccountTestInvoicingCommon):
         cls.partner_a.lang = "en_US"
         # Contracts come from sales orders too: the test user sells as well
         # (19.0's invoicing fixtures give it accounting groups only).
+        cls.grant_groups("sales_team.group_sale_salesman_all_leads")
+
+    @classmethod
+    def grant_groups(cls, *xmlids):
+        """Add the groups ``xmlids`` to the test user."""
         cls.env.user.write(
             {
                 compat.USER_GROUPS_FIELD: [
-                    Command.link(
-                        cls.env.ref("sales_team.group_sale_salesman_all_leads").id
-                    )
+                    Command.link(cls.env.ref(xmlid).id) for xmlid in xmlids
                 ]
             }
         )

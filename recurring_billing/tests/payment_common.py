@@ -20,6 +20,8 @@ class RecurringPaymentCommon(RecurringBillingCommon):
         cls.provider.write(
             {
                 "state": "test",
+                # Published as the original (19.0 does not copy it).
+                "is_published": True,
                 "journal_id": cls.company_data["default_journal_bank"].id,
             }
         )

@@ -17,6 +17,8 @@ class TestTimesheetRights(RecurringBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The test user also runs the projects and their timesheets.
+        cls.grant_groups("project.group_project_manager", "hr.group_hr_user")
         cls.other_company = cls.setup_other_company(name="RB Timesheet Other")[
             "company"
         ]

@@ -16,6 +16,8 @@ class TestTimesheetUsage(RecurringBillingCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The test user also runs the projects and their timesheets.
+        cls.grant_groups("project.group_project_manager", "hr.group_hr_user")
         cls.project = cls.env["project.project"].create(
             {"name": "Maintenance Deco", "allow_timesheets": True}
         )
