@@ -33,7 +33,8 @@ if (interaction) {
         },
     });
 } else if (widget) {
-    widget.default.include({
+    // Odoo's module transpiler keeps a default export under this symbol.
+    widget[Symbol.for("default")].include({
         /**
          * @override
          */
