@@ -4,6 +4,16 @@ from datetime import date
 from .common import RecurringBillingCommon
 
 
+def create_demo_provider(env, company, journal):
+    """Odoo's demo provider for ``company``, in test mode, published as the
+    original (19.0 does not copy ``is_published``). As the superuser: only
+    administrators set up payment providers."""
+    demo = env.ref("payment.payment_provider_demo").sudo()
+    provider = demo.copy({"company_id": company.id})
+    provider.write({"state": "test", "is_published": True, "journal_id": journal.id})
+    return provider
+
+
 class RecurringPaymentCommon(RecurringBillingCommon):
     """Contracts charged on payment_demo tokens: the token's simulated state
     decides what the 'provider' answers (done, pending, error)."""
@@ -15,15 +25,8 @@ class RecurringPaymentCommon(RecurringBillingCommon):
         cls.company.email = "billing@company.example.com"
         # sudo: only administrators set up payment providers and tokens
         # (the test user is an accountant).
-        demo = cls.env.ref("payment.payment_provider_demo").sudo()
-        cls.provider = demo.copy({"company_id": cls.company.id})
-        cls.provider.write(
-            {
-                "state": "test",
-                # Published as the original (19.0 does not copy it).
-                "is_published": True,
-                "journal_id": cls.company_data["default_journal_bank"].id,
-            }
+        cls.provider = create_demo_provider(
+            cls.env, cls.company, cls.company_data["default_journal_bank"]
         )
         cls.demo_method = cls.env.ref("payment_demo.payment_method_demo")
         cls.token = cls.create_token(cls.partner_a, "done")

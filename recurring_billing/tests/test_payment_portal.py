@@ -13,6 +13,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingHttpCommon
 
+from .payment_common import create_demo_provider
+
 
 @tagged("post_install", "-at_install")
 class TestPaymentPortal(AccountTestInvoicingHttpCommon):
@@ -47,13 +49,8 @@ class TestPaymentPortal(AccountTestInvoicingHttpCommon):
             email="stranger@other.example",
         )
         # sudo: payment providers and tokens are set up by administrators.
-        demo = cls.env.ref("payment.payment_provider_demo").sudo()
-        cls.provider = demo.copy({"company_id": cls.env.company.id})
-        cls.provider.write(
-            {
-                "state": "test",
-                "journal_id": cls.company_data["default_journal_bank"].id,
-            }
+        cls.provider = create_demo_provider(
+            cls.env, cls.env.company, cls.company_data["default_journal_bank"]
         )
         method = cls.env.ref("payment_demo.payment_method_demo")
 

@@ -85,11 +85,13 @@ registry.category("web_tour.tours").add("recurring_billing_portal_tour", {
             content: "Open the contracts tile",
             trigger: 'a[href="/my/contracts"]',
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "Open the contract",
             trigger: "a.o_contract_link",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The billing schedule is shown",
