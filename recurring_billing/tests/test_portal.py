@@ -184,7 +184,7 @@ class TestPortal(AccountTestInvoicingHttpCommon):
 
     def test_portal_tour(self):
         self.start_tour("/my", "recurring_billing_portal_tour", login="rb_owner")
-        # The PDF the tour clicked is served to the customer.
+        # The PDF the tour found the link of is served to the customer.
         self.authenticate("rb_owner", "rb_owner")
         response = self.url_open(
             f"/my/invoices/{self.invoice.id}?report_type=pdf&download=true"
