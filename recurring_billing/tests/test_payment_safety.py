@@ -321,7 +321,11 @@ class TestReversal(PaymentSafetyCommon):
     def test_payment_reset_to_draft_returns_to_the_retry_schedule(self):
         _contract, invoice = self.create_charged_contract()
         self.charge(date(2026, 1, 1))
-        self.charge_transactions(invoice).payment_id.action_draft()
+        payment = self.charge_transactions(invoice).payment_id
+        payment.action_draft()
+        # 18.0's reset to draft also undoes the payment's reconciliation with
+        # the invoice; 19.0 keeps it until the user unreconciles.
+        payment.move_id.line_ids.remove_move_reconcile()
         self.assertEqual(invoice.payment_state, "not_paid")
         self.charge(date(2026, 1, 5))
         self.assertEqual(invoice.recurring_charge_state, "failing")
