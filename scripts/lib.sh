@@ -211,6 +211,9 @@ ensure_queue_job() {
         cp "$pins" "$target/.requirements"
     fi
     QJ_ADDONS="$target/odoo/addons"
+    # After Odoo's own source: queue_job's Python dependencies (19.0's
+    # openupgradelib) are in the same folder.
+    export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$target"
 }
 
 # OCA's VERI*FACTU module and its OCA dependencies (pinned in

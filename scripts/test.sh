@@ -146,7 +146,7 @@ say "all green on Odoo $RB_SERIES in $(( $(date +%s) - start )) s"
 
 # Then the same on Odoo 19.0, from the same source (RB_SKIP_SERIES19=1 skips
 # it on a developer's machine, never in CI).
-if [ $# -eq 0 ] && [ "$RB_SERIES" = 18.0 ] && [ -n "${RB_WITH_SERIES19:-}" ]; then
+if [ $# -eq 0 ] && [ "$RB_SERIES" = 18.0 ]; then
     if [ -z "${RB_SKIP_SERIES19:-}" ]; then
         say "the same on Odoo 19.0 (RB_SERIES=19.0)"
         RB_SERIES=19.0 RB_TEST_DB="${DB}19" bash "$ROOT/scripts/test.sh"
