@@ -363,7 +363,14 @@ class TestWorkspace(RecurringBillingCommon):
 
     def test_every_state_is_a_kanban_column(self):
         self.create_contract(start_it=False)
-        groups = self.Contract.read_group([], ["state"], ["state"])
+        # What the kanban view asks: 19.0's web_read_group (whose arguments
+        # changed, and read_group is deprecated there) with the context the
+        # web client sends, 18.0's read_group; both fill the empty columns.
+        if hasattr(self.Contract, "formatted_read_group"):
+            Contract = self.Contract.with_context(read_group_expand=True)
+            groups = Contract.web_read_group([], ["state"])["groups"]
+        else:
+            groups = self.Contract.read_group([], ["state"], ["state"])
         self.assertEqual(
             [g["state"] for g in groups], ["draft", "running", "paused", "closed"]
         )
