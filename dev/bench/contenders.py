@@ -195,7 +195,9 @@ def cmd_worker(args):
 
     from odoo import SUPERUSER_ID, api, sql_db
 
-    from odoo.addons.base.models.ir_cron import ir_cron
+    # The scheduler's own entry point, from the registry: the class is
+    # ir_cron on 18.0 and IrCron on 19.0.
+    ir_cron = registry["ir.cron"]
 
     def due_now():
         """What the scheduled action would still claim (the addon's own
@@ -268,7 +270,7 @@ def cmd_oca(args):
     registry = bootstrap(args.db)
     from odoo import SUPERUSER_ID, api
 
-    from odoo.addons.base.models.ir_cron import ir_cron
+    ir_cron = registry["ir.cron"]  # see cmd_worker
 
     logs = LogCounter()
     with registry.cursor() as cr:
