@@ -66,7 +66,9 @@ class RecurringContractLine(models.Model):
         domain="[('id', 'in', allowed_uom_ids)]",
     )
     allowed_uom_ids = fields.Many2many(
-        comodel_name="uom.uom", compute="_compute_allowed_uom_ids"
+        comodel_name="uom.uom",
+        string="Allowed Units",
+        compute="_compute_allowed_uom_ids",
     )
     tax_ids = fields.Many2many(
         comodel_name="account.tax",
