@@ -21,8 +21,12 @@ save_demo_card(
     "4242",
     f"demo-card-{charged.id}",
 )
+# Committed first: 19.0 runs a scheduled action on a cursor of its own, which
+# would skip the contracts this transaction holds (the activation emails).
+env.cr.commit()
 env.ref("recurring_billing.ir_cron_generate_invoices").method_direct_trigger()
 env.ref("recurring_billing.ir_cron_charge_invoices").method_direct_trigger()
+env.invalidate_all()
 # The revenue dashboard's forecast, from what was just billed.
 env["recurring.forecast.line"]._cron_refresh()
 env.cr.commit()
