@@ -164,6 +164,16 @@ class TestLifecycleSeams(RecurringBillingCommon):
     # Fields that feed the amount of a billed line
     # ------------------------------------------------------------------
 
+    def test_line_units_offered_are_those_of_its_product(self):
+        """The unit picker of a line offers the product's own unit, never a
+        unit of another kind (18.0: another category; 19.0: a unit the
+        product does not list)."""
+        contract = self.create_contract(start=date(2026, 3, 1), lines=self._line(75.0))
+        line = contract.line_ids
+        self.assertIn(line.product_id.uom_id, line.allowed_uom_ids)
+        self.assertNotIn(self.env.ref("uom.product_uom_kgm"), line.allowed_uom_ids)
+        self.assertIn(line.product_uom_id, line.allowed_uom_ids)
+
     def test_writing_a_billed_lines_unit_keeps_its_price(self):
         contract = self.create_contract(start=date(2026, 3, 1), lines=self._line(75.0))
         self.bill(contract, date(2026, 4, 1))  # March, April

@@ -74,11 +74,7 @@ def allowed_uoms(product):
     unit's category; 19.0 (no categories) its unit and its other units."""
     if ODOO_MAJOR >= 19:
         return product.uom_id | product.uom_ids
-    if not product.uom_id:
-        return product.env["uom.uom"]
-    return product.env["uom.uom"].search(
-        [("category_id", "=", product.uom_id.category_id.id)]
-    )
+    return product.uom_id.category_id.uom_ids
 
 
 def report_cron_progress(env, done, remaining):
