@@ -225,7 +225,7 @@ class TestPaymentCharge(RecurringPaymentCommon):
             lambda m: "payment failed for your contract" in (m.subject or "")
         )
         self.assertEqual(len(message), 1)
-        self.assertIn(self.partner_a, message.partner_ids)
+        self.assertEqual(message.partner_ids, self.partner_a)  # the customer only
         self.assertIn(invoice.get_portal_url(), message.body)
         self.assertIn(
             contract.get_portal_url(suffix="/payment_method").replace("&", "&amp;"),

@@ -112,7 +112,7 @@ class TestCustomerChange(PaymentSafetyCommon):
             lambda m: "is overdue" in (m.subject or "")
         )
         self.assertEqual(len(reminders), 1)
-        self.assertIn(self.partner_a, reminders.partner_ids)
+        self.assertEqual(reminders.partner_ids, self.partner_a)  # the customer only
         # The rule, not the example: the new customer's own debt counts.
         new_invoice = self.bill(contract, date(2026, 2, 1))
         self.assertEqual(new_invoice.partner_id, self.partner_b)
